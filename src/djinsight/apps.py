@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DjinsightConfig(AppConfig):
+    name = "djinsight"
+    label = "djinsight"
+    verbose_name = _("djinsight analytics")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from . import checks, signals  # noqa: F401  (registers checks and signals)
+        from .schedule import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, dispatch_uid="djinsight.periodic_tasks")

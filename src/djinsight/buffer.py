@@ -1,0 +1,305 @@
+"""Redis side of the pipeline: the record, trim and read scripts.
+
+Each view is one EVALSHA of RECORD: it sets the unique-visitor mark, bumps the
+live counters and appends the view to its shard's stream. The flush applies
+stream entries to the database and only then runs TRIM, which is idempotent
+(guarded by the shard's "trimmed" watermark), so a retried or crashed flush
+never trims twice. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from .conf import settings
+from .connection import get_redis
+from .keys import Keys, ObjectName, keys_for, shard_of
+
+STATS_DAYS = 40  # day fields kept per object: covers "this month" and "this week"
+
+RECORD = """
+local unique = 0
+if redis.call('SET', KEYS[3], '1', 'NX', 'EX', tonumber(ARGV[5])) then unique = 1 end
+local p = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('INCR', KEYS[1])
+  if unique == 1 then redis.call('INCR', KEYS[2]) end
+  redis.call('HINCRBY', KEYS[4], 'd:' .. ARGV[4], 1)
+else
+  -- live counters not seeded from the database yet: count in the pending hash
+  p = 1
+  redis.call('HINCRBY', KEYS[6], ARGV[1], 1)
+  if unique == 1 then redis.call('HINCRBY', KEYS[6], ARGV[1] .. '|u', 1) end
+  redis.call('HINCRBY', KEYS[6], ARGV[1] .. '|d:' .. ARGV[4], 1)
+end
+local ts = tonumber(ARGV[3])
+local f = redis.call('HGET', KEYS[4], 'f')
+if not f or tonumber(f) > ts then redis.call('HSET', KEYS[4], 'f', ARGV[3]) end
+local l = redis.call('HGET', KEYS[4], 'l')
+if not l or tonumber(l) < ts then redis.call('HSET', KEYS[4], 'l', ARGV[3]) end
+if redis.call('HLEN', KEYS[4]) > 48 then
+  for _, k in ipairs(redis.call('HKEYS', KEYS[4])) do
+    if string.sub(k, 1, 2) == 'd:' and string.sub(k, 3) < ARGV[10] then
+      redis.call('HDEL', KEYS[4], k)
+    end
+  end
+end
+redis.call('XADD', KEYS[5], '*', 'o', ARGV[1], 'v', ARGV[2], 'u', unique, 'p', p,
+  'd', ARGV[4], 't', ARGV[3], 'path', ARGV[6], 'ref', ARGV[7], 'ua', ARGV[8], 'ip', ARGV[9])
+redis.call('ZADD', KEYS[7], ts, ARGV[1])
+return unique
+"""
+
+TRIM = """
+local w = ARGV[1]
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function newer(a, b)
+  local ams, aseq = parse(a)
+  local bms, bseq = parse(b)
+  return ams > bms or (ams == bms and aseq > bseq)
+end
+local done = redis.call('GET', KEYS[3])
+if done and not newer(w, done) then return 0 end
+if redis.call('HLEN', KEYS[2]) > 0 then
+  local start = '-'
+  if done then start = '(' .. done end
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[1], start, w)) do
+    local e = {}
+    local kv = entry[2]
+    for i = 1, #kv, 2 do e[kv[i]] = kv[i + 1] end
+    if e['p'] == '1' then
+      local fields = {e['o'], e['o'] .. '|d:' .. e['d']}
+      if e['u'] == '1' then table.insert(fields, e['o'] .. '|u') end
+      for _, fld in ipairs(fields) do
+        if redis.call('HINCRBY', KEYS[2], fld, -1) <= 0 then redis.call('HDEL', KEYS[2], fld) end
+      end
+    end
+  end
+end
+local ms, seq = parse(w)
+redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. (seq + 1))
+redis.call('SET', KEYS[3], w)
+-- seed live counters of objects that have none, from the database figures at w
+local a = 2
+local k = 4
+while a <= #ARGV do
+  local name = ARGV[a]
+  local ndays = tonumber(ARGV[a + 3])
+  if redis.call('EXISTS', KEYS[k]) == 0 then
+    local pend = tonumber(redis.call('HGET', KEYS[2], name) or '0')
+    local upend = tonumber(redis.call('HGET', KEYS[2], name .. '|u') or '0')
+    redis.call('SET', KEYS[k], tonumber(ARGV[a + 1]) + pend)
+    redis.call('SET', KEYS[k + 1], tonumber(ARGV[a + 2]) + upend)
+    for i = 1, ndays do
+      local day = ARGV[a + 3 + 2 * i - 1]
+      local n = tonumber(ARGV[a + 3 + 2 * i])
+      n = n + tonumber(redis.call('HGET', KEYS[2], name .. '|d:' .. day) or '0')
+      if n > 0 then redis.call('HSET', KEYS[k + 2], 'd:' .. day, n) end
+    end
+  end
+  a = a + 4 + 2 * ndays
+  k = k + 3
+end
+return 1
+"""
+
+READ = """
+local out = {}
+local ndays = tonumber(ARGV[1])
+local k = 1
+for a = ndays + 2, #ARGV do
+  local name = ARGV[a]
+  local total = redis.call('GET', KEYS[k + 1])
+  local stats = redis.call('HMGET', KEYS[k + 3], 'f', 'l')
+  local row = {0, 0, 0, stats[1] or '', stats[2] or ''}
+  if total then
+    row[1] = 1
+    row[2] = total
+    row[3] = redis.call('GET', KEYS[k + 2]) or '0'
+    for i = 1, ndays do
+      table.insert(row, redis.call('HGET', KEYS[k + 3], 'd:' .. ARGV[1 + i]) or '0')
+    end
+  else
+    row[2] = redis.call('HGET', KEYS[k], name) or '0'
+    row[3] = redis.call('HGET', KEYS[k], name .. '|u') or '0'
+    for i = 1, ndays do
+      table.insert(row, redis.call('HGET', KEYS[k], name .. '|d:' .. ARGV[1 + i]) or '0')
+    end
+  end
+  table.insert(out, row)
+  k = k + 4
+end
+return out
+"""
+
+
+def day_key(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def parse_day(text: str) -> date:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+class Scripts:
+    """Registered scripts, bound to the current client."""
+
+    def __init__(self, client) -> None:
+        self.record = client.register_script(RECORD)
+        self.trim = client.register_script(TRIM)
+        self.read = client.register_script(READ)
+
+
+_scripts: dict[int, Scripts] = {}
+
+
+def scripts(client=None) -> Scripts:
+    client = client or get_redis()
+    found = _scripts.get(id(client))
+    if found is None:
+        found = _scripts[id(client)] = Scripts(client)
+    return found
+
+
+@dataclass
+class View:
+    name: ObjectName
+    visitor: str
+    timestamp_ms: int
+    day: date
+    path: str = ""
+    referrer: str = ""
+    user_agent: str = ""
+    ip: str = ""
+
+
+def record_view(view: View, client=None) -> bool:
+    """Record one view in one round trip; True if the visitor is new for this object."""
+    keys = keys_for(view.name)
+    prune = day_key(view.day - timedelta(days=STATS_DAYS))
+    unique = scripts(client).record(
+        keys=[
+            keys.counter(view.name),
+            keys.unique_counter(view.name),
+            keys.session(view.visitor, view.name),
+            keys.stats(view.name),
+            keys.stream,
+            keys.pending,
+            keys.objects,
+        ],
+        args=[
+            str(view.name),
+            view.visitor,
+            view.timestamp_ms,
+            day_key(view.day),
+            settings.REDIS_EXPIRATION,
+            view.path,
+            view.referrer,
+            view.user_agent,
+            view.ip or "",
+            prune,
+        ],
+        client=client,
+    )
+    return bool(unique)
+
+
+@dataclass
+class Seed:
+    """Database figures of an object at a flush watermark, to seed its live counters."""
+
+    name: str
+    total: int
+    unique: int
+    days: dict[str, int] = field(default_factory=dict)  # YYYYMMDD -> views
+
+
+def trim(shard: int, watermark: str, seeds: list[Seed] = (), client=None) -> bool:
+    """Drop applied entries up to ``watermark`` and seed live counters; idempotent."""
+    keys = Keys(shard)
+    script_keys = [keys.stream, keys.pending, keys.trimmed]
+    args: list = [watermark]
+    for seed in seeds:
+        script_keys += [keys.counter(seed.name), keys.unique_counter(seed.name), keys.stats(seed.name)]
+        args += [seed.name, seed.total, seed.unique, len(seed.days)]
+        for day, views in seed.days.items():
+            args += [day, views]
+    return bool(scripts(client).trim(keys=script_keys, args=args, client=client))
+
+
+@dataclass
+class LiveRow:
+    seeded: bool
+    total: int
+    unique: int
+    first_ms: int | None
+    last_ms: int | None
+    days: dict[date, int]
+
+
+def read_live(names: list[ObjectName], days: list[date], client=None) -> dict[ObjectName, LiveRow]:
+    """Live Redis figures for many objects in one round trip.
+
+    One script call covers every object; on Redis Cluster it is one call per
+    shard (all of a shard's keys share a slot), sent as one pipeline.
+    """
+    client = client or get_redis()
+    names = list(dict.fromkeys(names))
+    if not names:
+        return {}
+    groups: dict[int, list[ObjectName]] = defaultdict(list)
+    for name in names:
+        groups[shard_of(name) if settings.REDIS_CLUSTER else 0].append(name)
+    day_args = [day_key(d) for d in days]
+    read = scripts(client).read
+    outputs = []
+    if len(groups) == 1:
+        outputs.append(read(keys=_read_keys(names), args=[len(days), *day_args, *map(str, names)]))
+    else:
+        pipe = client.pipeline(transaction=False)
+        for group in groups.values():
+            read(keys=_read_keys(group), args=[len(days), *day_args, *map(str, group)], client=pipe)
+        outputs = pipe.execute()
+    result: dict[ObjectName, LiveRow] = {}
+    for group, rows in zip(groups.values(), outputs, strict=True):
+        for name, row in zip(group, rows, strict=True):
+            result[name] = _live_row(row, days)
+    return result
+
+
+def _read_keys(names: list[ObjectName]) -> list[str]:
+    script_keys = []
+    for name in names:
+        keys = keys_for(name)
+        script_keys += [keys.pending, keys.counter(name), keys.unique_counter(name), keys.stats(name)]
+    return script_keys
+
+
+def _live_row(row: list, days: list[date]) -> LiveRow:
+    def as_int(value) -> int | None:
+        return int(value) if value not in (b"", "", None) else None
+
+    return LiveRow(
+        seeded=int(row[0]) == 1,
+        total=int(row[1]),
+        unique=int(row[2]),
+        first_ms=as_int(row[3]),
+        last_ms=as_int(row[4]),
+        days={d: int(v) for d, v in zip(days, row[5:], strict=True)},
+    )
+
+
+def read_entries(shard: int, after: str, count: int, client=None) -> list[tuple[str, dict]]:
+    """Stream entries of ``shard`` strictly after ``after``, oldest first."""
+    client = client or get_redis()
+    start = "-" if after == "0-0" else "(" + after
+    raw = client.xrange(Keys(shard).stream, min=start, max="+", count=count)
+    return [
+        (entry_id.decode(), {k.decode(): v.decode() for k, v in fields.items()})
+        for entry_id, fields in raw
+    ]

@@ -1,0 +1,96 @@
+"""Every DJINSIGHT_* setting, read on access so override_settings works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+DEFAULTS: dict[str, Any] = {
+    "ENABLE_TRACKING": True,
+    "REDIS_KEY_PREFIX": "djinsight:",
+    "CLEANUP_DAYS": 90,
+    "BATCH_SIZE": 1000,
+    "REDIS_TIMEOUT": 5,
+    "REDIS_EXPIRATION": 60 * 60 * 24 * 7,
+    # Not in the specification; documented in docs/settings.md.
+    "REDIS_URL": None,
+    "REDIS_CACHE_ALIAS": "default",
+    "REDIS_CLUSTER": False,
+    "BUFFER_SHARDS": 4,
+    "STORE_RAW_LOGS": True,
+    "RESPECT_DNT": False,
+    "IP_META_KEY": "REMOTE_ADDR",
+    "MAX_BODY_BYTES": 4096,
+    "FLUSH_INTERVAL": 60,
+}
+
+
+class Settings:
+    """Typed access to DJINSIGHT_* settings with their defaults."""
+
+    def _get(self, name: str) -> Any:
+        return getattr(django_settings, "DJINSIGHT_" + name, DEFAULTS[name])
+
+    @property
+    def ENABLE_TRACKING(self) -> bool:
+        return self._get("ENABLE_TRACKING")
+
+    @property
+    def REDIS_KEY_PREFIX(self) -> str:
+        return self._get("REDIS_KEY_PREFIX")
+
+    @property
+    def CLEANUP_DAYS(self) -> int:
+        return self._get("CLEANUP_DAYS")
+
+    @property
+    def BATCH_SIZE(self) -> int:
+        return self._get("BATCH_SIZE")
+
+    @property
+    def REDIS_TIMEOUT(self) -> float:
+        return self._get("REDIS_TIMEOUT")
+
+    @property
+    def REDIS_EXPIRATION(self) -> int:
+        return self._get("REDIS_EXPIRATION")
+
+    @property
+    def REDIS_URL(self) -> str | None:
+        return self._get("REDIS_URL")
+
+    @property
+    def REDIS_CACHE_ALIAS(self) -> str:
+        return self._get("REDIS_CACHE_ALIAS")
+
+    @property
+    def REDIS_CLUSTER(self) -> bool:
+        return self._get("REDIS_CLUSTER")
+
+    @property
+    def BUFFER_SHARDS(self) -> int:
+        return self._get("BUFFER_SHARDS")
+
+    @property
+    def STORE_RAW_LOGS(self) -> bool:
+        return self._get("STORE_RAW_LOGS")
+
+    @property
+    def RESPECT_DNT(self) -> bool:
+        return self._get("RESPECT_DNT")
+
+    @property
+    def IP_META_KEY(self) -> str:
+        return self._get("IP_META_KEY")
+
+    @property
+    def MAX_BODY_BYTES(self) -> int:
+        return self._get("MAX_BODY_BYTES")
+
+    @property
+    def FLUSH_INTERVAL(self) -> int:
+        return self._get("FLUSH_INTERVAL")
+
+
+settings = Settings()

@@ -1,0 +1,312 @@
+"""Move buffered views from Redis into the database, exactly once.
+
+One batch of one shard is applied in one database transaction that also
+advances the shard's watermark (compare-and-set on FlushLedger). Redis entries
+are trimmed only after the commit, by an idempotent script, so a flush that is
+retried, killed at any line or raced by another flusher neither loses a view
+nor applies one twice. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import buffer, sql
+from .conf import settings
+from .connection import get_redis
+from .keys import Keys, ObjectName
+from .models import FlushLedger, PageViewStatisticsMixin, PageViewSummary
+from .signals import views_flushed
+
+logger = logging.getLogger("djinsight")
+
+
+class Conflict(Exception):
+    """Another flusher advanced the shard's watermark first."""
+
+
+@dataclass
+class ObjectTally:
+    views: int = 0
+    unique: int = 0
+    first_ms: int = 0
+    last_ms: int = 0
+
+    def add(self, unique: bool, ts: int) -> None:
+        self.views += 1
+        self.unique += unique
+        self.first_ms = min(self.first_ms, ts) if self.first_ms else ts
+        self.last_ms = max(self.last_ms, ts)
+
+
+@dataclass
+class Batch:
+    objects: dict[str, ObjectTally] = field(default_factory=lambda: defaultdict(ObjectTally))
+    days: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    logs: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, entries: list[tuple[str, dict]], keep_logs: bool) -> Batch:
+        batch = cls()
+        for _entry_id, e in entries:
+            unique, ts = e.get("u") == "1", int(e["t"])
+            batch.objects[e["o"]].add(unique, ts)
+            day = batch.days[(e["o"], e["d"])]
+            day[0] += 1
+            day[1] += unique
+            if keep_logs:
+                batch.logs.append(e)
+        return batch
+
+
+def to_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def shard_ids() -> list[int]:
+    known = set(FlushLedger.objects.values_list("shard", flat=True))
+    return sorted(known | set(range(settings.BUFFER_SHARDS)))
+
+
+def ensure_ledger() -> None:
+    wanted = set(range(settings.BUFFER_SHARDS))
+    missing = wanted - set(FlushLedger.objects.values_list("shard", flat=True))
+    if missing:
+        FlushLedger.objects.bulk_create(
+            [FlushLedger(shard=s) for s in sorted(missing)], ignore_conflicts=True
+        )
+
+
+@dataclass
+class FlushResult:
+    views: int = 0
+    batches: int = 0
+    skipped_shards: list[int] = field(default_factory=list)
+
+
+def process_pageviews(
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> FlushResult:
+    """Flush every shard until its buffer is empty (or ``max_batches`` per shard)."""
+    batch_size = batch_size or settings.BATCH_SIZE
+    ensure_ledger()
+    result = FlushResult()
+    for shard in shard_ids():
+        done = 0
+        while max_batches is None or done < max_batches:
+            applied = flush_batch(shard, batch_size)
+            if applied is None:
+                result.skipped_shards.append(shard)
+                break
+            if applied == 0:
+                break
+            done += 1
+            result.views += applied
+            result.batches += 1
+            if progress:
+                progress(shard, result.views)
+    return result
+
+
+def flush_batch(shard: int, batch_size: int) -> int | None:
+    """Apply up to ``batch_size`` views of one shard. None if another flusher holds it."""
+    try:
+        with transaction.atomic():
+            applied = _apply_batch(shard, batch_size)
+    except Conflict:
+        return None
+    if applied is None:
+        return None
+    count, watermark, seeds = applied
+    buffer.trim(shard, watermark, seeds)
+    if count:
+        views_flushed.send(sender=None, shard=shard, views=count)
+    return count
+
+
+def _lock_ledger(shard: int) -> FlushLedger | None:
+    rows = FlushLedger.objects.filter(shard=shard)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    elif connection.features.has_select_for_update:
+        rows = rows.select_for_update()
+    return rows.first()
+
+
+def _apply_batch(shard: int, batch_size: int):
+    ledger = _lock_ledger(shard)
+    if ledger is None:
+        return None
+    # Entries up to the watermark are applied; drop any a crashed flush left behind.
+    buffer.trim(shard, ledger.watermark)
+    entries = buffer.read_entries(shard, ledger.watermark, batch_size)
+    if not entries:
+        return 0, ledger.watermark, []
+    watermark = entries[-1][0]
+    advanced = FlushLedger.objects.filter(shard=shard, watermark=ledger.watermark).update(
+        watermark=watermark, applied_views=F("applied_views") + len(entries)
+    )
+    if advanced != 1:
+        raise Conflict(shard)
+    batch = Batch.of(entries, keep_logs=settings.STORE_RAW_LOGS)
+    content_types = _content_types(batch.objects)
+    _write(batch, content_types)
+    seeds = _seeds(shard, batch, content_types)
+    return len(entries), watermark, seeds
+
+
+def _models_by_label(labels) -> dict[str, type]:
+    found = {}
+    for label in labels:
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            logger.warning("djinsight: dropping views of unknown model %r", label)
+            continue
+        if issubclass(model, PageViewStatisticsMixin):
+            found[label] = model
+    return found
+
+
+def _content_types(objects) -> dict[str, tuple[type, ContentType]]:
+    labels = {ObjectName.parse(name).label for name in objects}
+    models = _models_by_label(labels)
+    types = ContentType.objects.get_for_models(*models.values(), for_concrete_models=False)
+    return {label: (model, types[model]) for label, model in models.items()}
+
+
+def _pk(model, pk: str):
+    try:
+        return model._meta.pk.to_python(pk)
+    except Exception:
+        return None
+
+
+def _write(batch: Batch, content_types) -> None:
+    counters: dict[type, list[tuple]] = defaultdict(list)
+    for name, tally in batch.objects.items():
+        ref = ObjectName.parse(name)
+        if ref.label not in content_types:
+            continue
+        model = content_types[ref.label][0]
+        pk = _pk(model, ref.pk)
+        if pk is not None:
+            counters[model].append(
+                (pk, tally.views, tally.unique, to_datetime(tally.first_ms), to_datetime(tally.last_ms))
+            )
+    for model, rows in counters.items():
+        sql.bump_counters(model, rows)
+    summaries = []
+    for (name, day), (views, unique) in batch.days.items():
+        ref = ObjectName.parse(name)
+        if ref.label in content_types:
+            ct = content_types[ref.label][1]
+            summaries.append((ct.pk, ref.pk, buffer.parse_day(day), views, unique))
+    sql.upsert_summaries(summaries)
+    sql.insert_logs(_log_rows(batch.logs, content_types))
+
+
+def _log_rows(logs: list[dict], content_types) -> list[tuple]:
+    rows = []
+    for e in logs:
+        ref = ObjectName.parse(e["o"])
+        if ref.label not in content_types:
+            continue
+        rows.append(
+            (
+                content_types[ref.label][1].pk,
+                ref.pk,
+                to_datetime(int(e["t"])),
+                e.get("path", "")[:2000],
+                e.get("ref", "")[:2000],
+                e.get("ua", "")[:500],
+                e.get("ip") or None,
+                e.get("v", "")[:24],
+                e.get("u") == "1",
+            )
+        )
+    return rows
+
+
+def _seeds(shard: int, batch: Batch, content_types) -> list[buffer.Seed]:
+    """Database figures for batch objects whose live counters Redis lacks."""
+    keys = Keys(shard)
+    names = list(batch.objects)
+    pipe = get_redis().pipeline(transaction=False)
+    for name in names:
+        pipe.exists(keys.counter(name))
+    unseeded = [name for name, exists in zip(names, pipe.execute(), strict=True) if not exists]
+    if not unseeded:
+        return []
+    today = timezone.localdate()
+    since = today - timedelta(days=buffer.STATS_DAYS - 1)
+    seeds = []
+    by_label: dict[str, list[ObjectName]] = defaultdict(list)
+    for name in unseeded:
+        ref = ObjectName.parse(name)
+        if ref.label in content_types:
+            by_label[ref.label].append(ref)
+    for label, refs in by_label.items():
+        model, ct = content_types[label]
+        seeds += _seeds_for_model(model, ct, refs, since, today)
+    return seeds
+
+
+def _seeds_for_model(model, ct, refs, since: date, today: date) -> list[buffer.Seed]:
+    pks = [pk for pk in (_pk(model, ref.pk) for ref in refs) if pk is not None]
+    totals = {
+        str(pk): (total, unique)
+        for pk, total, unique in model._base_manager.filter(pk__in=pks).values_list(
+            "pk", "total_views", "unique_views"
+        )
+    }
+    days: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = (
+        PageViewSummary.objects.filter(
+            content_type=ct, object_id__in=list(totals), date__gte=since, date__lte=today
+        )
+        .values_list("object_id", "date", "total_views")
+    )
+    for object_id, day, views in rows:
+        days[object_id][buffer.day_key(day)] = views
+    seeds = []
+    for pk, (total, unique) in totals.items():
+        day_counts = {
+            buffer.day_key(since + timedelta(days=i)): 0 for i in range((today - since).days + 1)
+        }
+        day_counts.update(days.get(pk, {}))
+        seeds.append(buffer.Seed(f"{ct.app_label}.{ct.model}:{pk}", total, unique, day_counts))
+    return seeds
+
+
+def cleanup_pageviews(days: int | None = None, chunk: int = 10_000, progress=None) -> int:
+    """Delete raw logs older than ``days`` (DJINSIGHT_CLEANUP_DAYS) in bounded batches."""
+    from .models import PageViewLog
+
+    days = settings.CLEANUP_DAYS if days is None else days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(
+            PageViewLog.objects.filter(viewed_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            return deleted
+        deleted += PageViewLog.objects.filter(pk__in=ids).delete()[0]
+        if progress:
+            progress(deleted)
+

@@ -1,0 +1,52 @@
+"""Who is viewing, without storing who they are.
+
+A visitor is a salted hash: of the session cookie when the browser already has
+one, else of IP address + user agent + host with a salt that rotates daily, so
+cookieless visitors cannot be followed across days. Raw IPs never leave this
+module; only anonymised ones (last octet / last 80 bits zeroed) are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from datetime import date
+
+from django.conf import settings as django_settings
+
+from .conf import settings
+
+
+def _key(purpose: str) -> bytes:
+    return hashlib.sha256(f"djinsight:{purpose}:{django_settings.SECRET_KEY}".encode()).digest()
+
+
+def _digest(purpose: str, value: str) -> str:
+    return hmac.new(_key(purpose), value.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def client_ip(request) -> str:
+    value = request.META.get(settings.IP_META_KEY, "") or ""
+    # X-Forwarded-For style headers hold a list; the client is first.
+    return value.split(",")[0].strip()
+
+
+def anonymise_ip(ip: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    prefix = 24 if address.version == 4 else 48
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    return str(network.network_address)
+
+
+def visitor_hash(request, today: date) -> str:
+    cookie = request.COOKIES.get(django_settings.SESSION_COOKIE_NAME)
+    if cookie:
+        return "s" + _digest("session", cookie)
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    host = request.META.get("HTTP_HOST", "")
+    material = f"{client_ip(request)}|{user_agent}|{host}"
+    return "c" + _digest(f"daily:{today.isoformat()}", material)

@@ -1,0 +1,35 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from djinsight.analysis import tracked_objects
+
+from .process_pageviews import positive_int
+
+
+class Command(BaseCommand):
+    help = "List tracked objects held in Redis: type, display name and live views. Never uses KEYS."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--limit", type=positive_int, default=50, help="Most recently viewed objects to show."
+        )
+
+    def handle(self, *args, limit=50, **options):
+        try:
+            rows = tracked_objects(limit)
+        except Exception as exc:
+            raise CommandError(f"cannot read Redis: {exc}") from exc
+        self.stdout.write("Redis Key Analysis:")
+        if not rows:
+            self.stdout.write("  no tracked objects in Redis")
+        for row in rows:
+            self.stdout.write(
+                f'Object ID {row.pk}: {row.label} - "{row.display}" '
+                f"({row.total} total views, {row.unique} unique, {row.pending} not yet flushed)"
+            )
+        self.stdout.write(f"Buffered views waiting for a flush: {sum_pending()}")
+
+
+def sum_pending() -> int:
+    from djinsight.analysis import buffered_views
+
+    return buffered_views()

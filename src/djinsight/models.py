@@ -1,0 +1,141 @@
+"""The mixin for tracked models and djinsight's own tables."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models.signals import class_prepared
+from django.utils.translation import gettext_lazy as _
+
+STAT_FIELDS = ("total_views", "unique_views", "first_viewed_at", "last_viewed_at")
+
+
+class PageViewStatisticsMixin:
+    """Give a model view statistics: ``total_views``, ``unique_views``,
+    ``first_viewed_at`` and ``last_viewed_at`` columns, indexed.
+
+    A plain class, not an abstract model, so it can follow ``models.Model`` or
+    Wagtail's ``Page`` in the bases (``class Article(models.Model,
+    PageViewStatisticsMixin)``) without an MRO error; the columns are added
+    when the concrete model class is prepared.
+    """
+
+    def get_tracking_url(self) -> str:
+        """The URL recorded for a view; defaults to ``get_absolute_url()``."""
+        get_url = getattr(self, "get_absolute_url", None)
+        if get_url is not None:
+            return get_url()
+        url = getattr(self, "url", None)  # Wagtail pages
+        return url if isinstance(url, str) else ""
+
+    def get_display_name(self) -> str:
+        """How dashboards and commands name this object; defaults to ``str(self)``."""
+        return str(self)
+
+
+def _stat_fields() -> dict[str, models.Field]:
+    return {
+        "total_views": models.PositiveBigIntegerField(
+            _("total views"), default=0, db_index=True, editable=False
+        ),
+        "unique_views": models.PositiveBigIntegerField(
+            _("unique views"), default=0, db_index=True, editable=False
+        ),
+        "first_viewed_at": models.DateTimeField(
+            _("first viewed at"), null=True, blank=True, editable=False
+        ),
+        "last_viewed_at": models.DateTimeField(
+            _("last viewed at"), null=True, blank=True, db_index=True, editable=False
+        ),
+    }
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:
+        return False
+    return True
+
+
+def add_stat_fields(sender, **kwargs) -> None:
+    meta = getattr(sender, "_meta", None)
+    if not issubclass(sender, PageViewStatisticsMixin) or meta is None:
+        return
+    if meta.abstract or meta.proxy or meta.swapped:
+        return
+    for name, field in _stat_fields().items():
+        if not _has_field(sender, name):  # inherited through multi-table inheritance
+            sender.add_to_class(name, field)
+
+
+class_prepared.connect(add_stat_fields, dispatch_uid="djinsight.add_stat_fields")
+
+
+class PageViewLog(models.Model):
+    """One row per view. Never the raw IP or the raw session key."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    viewed_at = models.DateTimeField(db_index=True)
+    path = models.CharField(max_length=2000, blank=True)
+    referrer = models.CharField(max_length=2000, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(
+        _("anonymised IP address"), null=True, blank=True, unpack_ipv4=True
+    )
+    visitor = models.CharField(_("visitor hash"), max_length=24, blank=True)
+    is_unique = models.BooleanField(default=False)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("page view")
+        verbose_name_plural = _("page view log")
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "viewed_at"], name="djinsight_log_object"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} at {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class PageViewSummary(models.Model):
+    """Views of one object on one day (the site's TIME_ZONE)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    date = models.DateField(db_index=True)
+    total_views = models.PositiveBigIntegerField(default=0)
+    unique_views = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("daily summary")
+        verbose_name_plural = _("daily summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "date"], name="djinsight_summary_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} on {self.date}: {self.total_views}"
+
+
+class FlushLedger(models.Model):
+    """Per buffer shard: the last stream id applied to the database."""
+
+    shard = models.PositiveIntegerField(primary_key=True)
+    watermark = models.CharField(max_length=48, default="0-0")
+    applied_views = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("flush ledger entry")
+        verbose_name_plural = _("flush ledger")
+
+    def __str__(self) -> str:
+        return f"shard {self.shard} at {self.watermark}"

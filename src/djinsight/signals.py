@@ -1,0 +1,11 @@
+"""Extension points.
+
+``view_recorded(sender=None, name: ObjectName, unique: bool, request)`` is sent
+after a view is recorded in Redis. ``views_flushed(sender=None, shard: int,
+views: int, objects: int)`` is sent after a flush batch is committed.
+"""
+
+from django.dispatch import Signal
+
+view_recorded = Signal()
+views_flushed = Signal()

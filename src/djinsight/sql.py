@@ -1,0 +1,135 @@
+"""Set-based writes for the flush, one dialect per database vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from django.db import connection
+
+CHUNK = 500
+
+
+def _chunks(rows: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _assignments(target: str, source: str) -> str:
+    """SET clause adding ``v``'s figures; ``target``/``source`` qualify the table's columns."""
+    least, greatest = ("MIN", "MAX") if connection.vendor == "sqlite" else ("LEAST", "GREATEST")
+    return ", ".join(
+        [
+            f"{target}total_views = {source}total_views + v.n",
+            f"{target}unique_views = {source}unique_views + v.u",
+            f"{target}first_viewed_at = {least}(COALESCE({source}first_viewed_at, v.f), v.f)",
+            f"{target}last_viewed_at = {greatest}(COALESCE({source}last_viewed_at, v.l), v.l)",
+        ]
+    )
+
+
+def _counter_sql(table: str, pk_col: str, pk_type: str, count: int) -> str:
+    if connection.vendor == "mysql":
+        one = "SELECT %s AS pk, %s AS n, %s AS u, %s AS f, %s AS l"
+        derived = " UNION ALL ".join([one] * count)
+        return (
+            f"UPDATE {table} t JOIN ({derived}) v ON t.{pk_col} = v.pk "
+            f"SET {_assignments('t.', 't.')}"
+        )
+    values = ", ".join([f"(CAST(%s AS {pk_type}), %s, %s, %s, %s)"] * count)
+    if connection.vendor == "sqlite":
+        return (
+            f"WITH v(pk, n, u, f, l) AS (VALUES {values}) "
+            f"UPDATE {table} SET {_assignments('', '')} FROM v WHERE {table}.{pk_col} = v.pk"
+        )
+    return (
+        f"UPDATE {table} AS t SET {_assignments('', 't.')} "
+        f"FROM (VALUES {values}) AS v(pk, n, u, f, l) WHERE t.{pk_col} = v.pk"
+    )
+
+
+def bump_counters(model, rows: Sequence[tuple]) -> None:
+    """Add views to the mixin columns of ``model``.
+
+    ``rows``: (pk, views, unique_views, first_viewed_at, last_viewed_at).
+    """
+    qn = connection.ops.quote_name
+    pk_field = model._meta.pk
+    table, pk_col = qn(model._meta.db_table), qn(pk_field.column)
+    pk_type = pk_field.cast_db_type(connection)
+    for chunk in _chunks(rows):
+        params: list = []
+        for pk, n, u, first, last in chunk:
+            pk_value = pk_field.get_db_prep_value(pk, connection)
+            params += [pk_value, n, u, _db_value(first), _db_value(last)]
+        with connection.cursor() as cursor:
+            cursor.execute(_counter_sql(table, pk_col, pk_type, len(chunk)), params)
+
+
+def upsert_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:
+    """Add (content_type_id, object_id, date, views, unique_views) to daily summaries."""
+    from .models import PageViewSummary
+
+    qn = connection.ops.quote_name
+    table = qn(PageViewSummary._meta.db_table)
+    columns = "content_type_id, object_id, date, total_views, unique_views"
+    if connection.vendor == "mysql":
+        tail = (
+            "ON DUPLICATE KEY UPDATE total_views = total_views + VALUES(total_views), "
+            "unique_views = unique_views + VALUES(unique_views)"
+        )
+    else:
+        tail = (
+            "ON CONFLICT (content_type_id, object_id, date) DO UPDATE SET "
+            f"total_views = {table}.total_views + EXCLUDED.total_views, "
+            f"unique_views = {table}.unique_views + EXCLUDED.unique_views"
+        )
+    for chunk in _chunks(rows):
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+        params = [value for row in chunk for value in row]
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {tail}", params)
+
+
+LOG_COLUMNS = (
+    "content_type_id",
+    "object_id",
+    "viewed_at",
+    "path",
+    "referrer",
+    "user_agent",
+    "ip_address",
+    "visitor",
+    "is_unique",
+)
+
+
+def insert_logs(rows: Sequence[tuple]) -> None:
+    """Insert raw view logs; rows follow LOG_COLUMNS. PostgreSQL uses COPY."""
+    from .models import PageViewLog
+
+    if not rows:
+        return
+    table = connection.ops.quote_name(PageViewLog._meta.db_table)
+    columns = ", ".join(LOG_COLUMNS)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    placeholders = "(" + ", ".join(["%s"] * len(LOG_COLUMNS)) + ")"
+    for chunk in _chunks(rows):
+        params = [_db_value(value) for row in chunk for value in row]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(chunk))}",
+                params,
+            )
+
+
+def _db_value(value):
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value

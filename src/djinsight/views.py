@@ -1,0 +1,131 @@
+"""The beacon endpoint and the live-figures endpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import redis
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from . import buffer, identity
+from .conf import settings
+from .connection import outage
+from .exceptions import BadReference, ConfigurationError
+from .references import unsign
+from .signals import view_recorded
+
+MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+MAX_BACKDATE_MS = 24 * 60 * 60 * 1000
+
+
+def error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+class BadRequest(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def _text(payload: dict, key: str, limit: int) -> str:
+    value = payload.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest("invalid_field", f"{key!r} must be a string")
+    return value[:limit]
+
+
+def _timestamp_ms(payload: dict) -> int:
+    now = int(time.time() * 1000)
+    value = payload.get("ts")
+    if value is None:
+        return now
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest("invalid_timestamp", "'ts' must be milliseconds since the epoch")
+    if not now - MAX_BACKDATE_MS <= value <= now + MAX_CLOCK_SKEW_MS:
+        raise BadRequest("invalid_timestamp", "'ts' is more than a day old or in the future")
+    return value
+
+
+def parse_payload(request: HttpRequest) -> dict:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.MAX_BODY_BYTES:
+        raise BadRequest("body_too_large", "request body is too large", status=413)
+    body = request.body
+    if len(body) > settings.MAX_BODY_BYTES:
+        raise BadRequest("body_too_large", "request body is too large", status=413)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("invalid_json", "request body must be a JSON object") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("invalid_json", "request body must be a JSON object")
+    return payload
+
+
+def _do_not_track(request: HttpRequest) -> bool:
+    return settings.RESPECT_DNT and (
+        request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1"
+    )
+
+
+def build_view(request: HttpRequest, payload: dict) -> buffer.View:
+    try:
+        name = unsign(payload.get("ref"))
+    except BadReference as exc:
+        raise BadRequest("invalid_reference", str(exc)) from None
+    ts = _timestamp_ms(payload)
+    day = timezone.localdate(datetime.fromtimestamp(ts / 1000, tz=UTC))
+    ip = identity.client_ip(request)
+    return buffer.View(
+        name=name,
+        visitor=identity.visitor_hash(request, day),
+        timestamp_ms=ts,
+        day=day,
+        path=_text(payload, "url", 2000) or "",
+        referrer=_text(payload, "referrer", 2000),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+        ip=identity.anonymise_ip(ip) or "",
+    )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RecordView(View):
+    """POST a signed object reference; 204 when recorded, JSON 4xx when not."""
+
+    http_method_names = ["post", "options"]
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = error(405, "method_not_allowed", "use POST")
+        response["Allow"] = "POST"
+        return response
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            payload = parse_payload(request)
+            view = build_view(request, payload)
+        except BadRequest as exc:
+            return error(exc.status, exc.code, exc.message)
+        if not settings.ENABLE_TRACKING or _do_not_track(request):
+            return HttpResponse(status=204)
+        if outage.should_skip():
+            return error(503, "unavailable", "view not recorded: analytics store unavailable")
+        try:
+            unique = buffer.record_view(view)
+        except (redis.RedisError, OSError, ConfigurationError) as exc:
+            outage.failed(exc)
+            return error(503, "unavailable", "view not recorded: analytics store unavailable")
+        outage.succeeded()
+        view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
+        return HttpResponse(status=204)
+
+
+record_view = RecordView.as_view()

@@ -1,0 +1,81 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from djinsight.connection import get_redis, reset_clients
+from djinsight.references import sign
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Every test starts and ends with no keys under this run's prefix."""
+    reset_clients()
+    _delete_prefixed()
+    yield
+    reset_clients()
+    _delete_prefixed()
+
+
+def _delete_prefixed():
+    client = get_redis()
+    keys = list(client.scan_iter(match=settings.DJINSIGHT_REDIS_KEY_PREFIX + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_client():
+    return get_redis()
+
+
+def beacon(client, obj=None, ref=None, **headers):
+    body = {"ref": ref if ref is not None else sign(obj), "url": "/x/", "referrer": ""}
+    return client.post(
+        "/djInsight/record/", data=json.dumps(body), content_type="text/plain", **headers
+    )
+
+
+def visitor(n: int) -> dict:
+    """Request headers of a distinct cookieless visitor."""
+    return {"REMOTE_ADDR": f"10.0.{n // 250}.{n % 250 + 1}", "HTTP_USER_AGENT": f"agent-{n}"}
+
+
+def child_env() -> dict:
+    """Environment for a subprocess that uses this test's database and Redis key space."""
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / 'src'}"
+    env["DJINSIGHT_TEST_PREFIX"] = settings.DJINSIGHT_REDIS_KEY_PREFIX
+    env["DJINSIGHT_TEST_DBNAME"] = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        env["DJINSIGHT_TEST_SQLITE"] = str(connection.settings_dict["NAME"])
+    return env
+
+
+def spawn(code: str, **extra_env) -> subprocess.Popen:
+    env = child_env()
+    env.update(extra_env)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("djinsight figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -1,0 +1,130 @@
+"""Test settings: database and Redis addresses come from the environment.
+
+DJINSIGHT_TEST_DB: sqlite (default), postgresql or mysql.
+DJINSIGHT_TEST_POSTGRES / DJINSIGHT_TEST_MYSQL: host:port (defaults 127.0.0.1:5432 / :3306).
+DJINSIGHT_TEST_REDIS: Redis URL (default redis://127.0.0.1:6379/15).
+"""
+
+import os
+
+SECRET_KEY = "djinsight-tests-not-secret"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "Europe/Warsaw"
+
+VENDOR = os.environ.get("DJINSIGHT_TEST_DB", "sqlite")
+
+
+def _host_port(env: str, default: str) -> tuple[str, str]:
+    host, _, port = os.environ.get(env, default).partition(":")
+    return host, port
+
+
+# Subprocesses (crash and race tests) use the test database the parent created.
+DB_NAME = os.environ.get("DJINSIGHT_TEST_DBNAME", "test")
+BROKEN = os.environ.get("DJINSIGHT_TEST_DB_BROKEN") == "1"
+
+if VENDOR == "postgresql":
+    host, port = _host_port("DJINSIGHT_TEST_POSTGRES", "127.0.0.1:5432")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": DB_NAME,
+            "USER": os.environ.get("DJINSIGHT_TEST_PGUSER", "postgres"),
+            "HOST": host,
+            "PORT": "1" if BROKEN else port,
+        }
+    }
+elif VENDOR == "mysql":
+    host, port = _host_port("DJINSIGHT_TEST_MYSQL", "127.0.0.1:3306")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": DB_NAME,
+            "USER": "root",
+            "HOST": host,
+            "PORT": "1" if BROKEN else port,
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+        }
+    }
+else:
+    SQLITE = os.environ.get("DJINSIGHT_TEST_SQLITE", f"/tmp/djinsight-test-{os.getpid()}.sqlite3")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": "/nonexistent/dir/db.sqlite3" if BROKEN else SQLITE,
+            "TEST": {"NAME": SQLITE},
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+
+REDIS_URL = os.environ.get("DJINSIGHT_TEST_REDIS", "redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+}
+# Each test run gets its own key space, so runs on several databases can share one Redis.
+DJINSIGHT_REDIS_KEY_PREFIX = os.environ.get("DJINSIGHT_TEST_PREFIX", f"djt{os.getpid()}:")
+DJINSIGHT_REDIS_TIMEOUT = 2
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "wagtail",
+    "wagtail.admin",
+    "wagtail.users",
+    "wagtail.images",
+    "wagtail.documents",
+    "wagtail.sites",
+    "taggit",
+    "modelcluster",
+    "djInsight",
+    "tests.testapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.urls"
+STATIC_URL = "/static/"
+WAGTAIL_SITE_NAME = "djinsight tests"
+WAGTAILADMIN_BASE_URL = "http://testserver"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+CELERY_BROKER_URL = os.environ.get("DJINSIGHT_TEST_BROKER", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = False
+LOGGING = {
+    "version": 1,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"djinsight": {"handlers": ["console"], "level": "WARNING"}},
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tests.testapp import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("djInsight/", include("djInsight.urls")),
+    path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
+    path("articles/", views.article_list, name="article_list"),
+]
