@@ -33,6 +33,7 @@ if VENDOR == "postgresql":
             "USER": os.environ.get("DJINSIGHT_TEST_PGUSER", "postgres"),
             "HOST": host,
             "PORT": "1" if BROKEN else port,
+            "TEST": {"NAME": f"djt_{os.getpid()}"},
         }
     }
 elif VENDOR == "mysql":
@@ -45,7 +46,11 @@ elif VENDOR == "mysql":
             "HOST": host,
             "PORT": "1" if BROKEN else port,
             "OPTIONS": {"charset": "utf8mb4"},
-            "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+            "TEST": {
+                "NAME": f"djt_{os.getpid()}",
+                "CHARSET": "utf8mb4",
+                "COLLATION": "utf8mb4_unicode_ci",
+            },
         }
     }
 else:

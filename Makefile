@@ -1,0 +1,52 @@
+# djinsight developer commands. Each target installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+TEST_DATABASES ?= sqlite postgresql mysql
+export PYTHONPATH := $(CURDIR):$(CURDIR)/src
+export DJINSIGHT_TEST_POSTGRES ?= 127.0.0.1:5432
+export DJINSIGHT_TEST_MYSQL ?= 127.0.0.1:3306
+export DJINSIGHT_TEST_REDIS ?= redis://127.0.0.1:6379/15
+
+.PHONY: help venv system-deps test test-one demo screenshots bench lint clean
+
+help:
+	@echo "make demo         run the demo site (embedded Redis when REDIS_URL is unset)"
+	@echo "make test         run the tests on $(TEST_DATABASES)"
+	@echo "make bench        run the benchmarks, printing ratios to a baseline"
+	@echo "make screenshots  capture the demo's screens to docs/images/"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test,wagtail,useragent]' -r example/requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages the tests and benchmarks use (Chromium for browser tests,
+# the MariaDB client headers for mysqlclient, wrk for load). Root only.
+system-deps:
+	@sh scripts/system-deps.sh
+
+test: system-deps venv
+	@set -e; for db in $(TEST_DATABASES); do \
+	  echo "=== tests on $$db ==="; \
+	  DJINSIGHT_TEST_DB=$$db $(PY) -m pytest $(PYTEST_ARGS) $$( [ $$db = sqlite ] || echo '-m "not browser and not demo"' ); \
+	done
+
+demo: venv
+	$(PY) example/run_demo.py
+
+screenshots: system-deps venv
+	$(PY) example/screenshots.py
+
+bench: system-deps venv
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check src tests
+
+clean:
+	rm -rf $(VENV) .demo .bench

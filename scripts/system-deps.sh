@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs the Debian packages djinsight's tests need, when missing and when we can.
+set -e
+need=""
+[ -x /usr/bin/chromium ] || need="$need chromium"
+[ -x /usr/bin/wrk ] || need="$need wrk"
+[ -e /usr/include/mariadb/mysql.h ] || [ -e /usr/include/mysql/mysql.h ] || need="$need libmariadb-dev"
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing:$need"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+else
+  echo "warning: missing Debian packages:$need (install them with apt-get as root)" >&2
+fi
