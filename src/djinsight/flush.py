@@ -27,6 +27,7 @@ from .connection import get_redis
 from .keys import Keys, ObjectName
 from .models import FlushLedger, PageViewStatisticsMixin, PageViewSummary
 from .signals import views_flushed
+from .useragent import parse_agent, referrer_domain
 
 logger = logging.getLogger("djinsight")
 
@@ -224,17 +225,20 @@ def _log_rows(logs: list[dict], content_types) -> list[tuple]:
         ref = ObjectName.parse(e["o"])
         if ref.label not in content_types:
             continue
+        referrer, user_agent = e.get("ref", "")[:2000], e.get("ua", "")[:500]
         rows.append(
             (
                 content_types[ref.label][1].pk,
                 ref.pk,
                 to_datetime(int(e["t"])),
                 e.get("path", "")[:2000],
-                e.get("ref", "")[:2000],
-                e.get("ua", "")[:500],
+                referrer,
+                user_agent,
                 e.get("ip") or None,
                 e.get("v", "")[:24],
                 e.get("u") == "1",
+                referrer_domain(referrer),
+                *parse_agent(user_agent),
             )
         )
     return rows

@@ -86,6 +86,10 @@ class PageViewLog(models.Model):
     )
     visitor = models.CharField(_("visitor hash"), max_length=24, blank=True)
     is_unique = models.BooleanField(default=False)
+    referrer_domain = models.CharField(max_length=255, blank=True)
+    browser = models.CharField(max_length=64, blank=True)
+    os = models.CharField(_("operating system"), max_length=64, blank=True)
+    device = models.CharField(max_length=64, blank=True)
 
     class Meta:
         app_label = "djinsight"

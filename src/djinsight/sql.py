@@ -101,6 +101,10 @@ LOG_COLUMNS = (
     "ip_address",
     "visitor",
     "is_unique",
+    "referrer_domain",
+    "browser",
+    "os",
+    "device",
 )
 
 
