@@ -49,7 +49,6 @@ elif VENDOR == "mysql":
             "TEST": {
                 "NAME": f"djt_{os.getpid()}",
                 "CHARSET": "utf8mb4",
-                "COLLATION": "utf8mb4_unicode_ci",
             },
         }
     }
