@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import redis
@@ -34,6 +34,8 @@ class ViewStats:
     views_month: int = 0
     first_viewed_at: datetime | None = None
     last_viewed_at: datetime | None = None
+    # views per day from the start of this week or month (whichever is earlier) to today
+    daily: dict[date, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -64,6 +66,7 @@ class Periods:
         return [start + timedelta(days=i) for i in range((self.today - start).days + 1)]
 
     def apply(self, stats: ViewStats, per_day: dict[date, int]) -> None:
+        stats.daily = {d: per_day.get(d, 0) for d in self.days}
         stats.views_today = per_day.get(self.today, 0)
         stats.views_week = sum(v for d, v in per_day.items() if self.week_start <= d <= self.today)
         stats.views_month = sum(v for d, v in per_day.items() if self.month_start <= d <= self.today)
@@ -83,19 +86,17 @@ def _latest(*values):
     return max(present) if present else None
 
 
-def get_stats(objects: Iterable) -> dict[ObjectName, ViewStats]:
-    """Live figures for many objects: one Redis round trip, SQL only for unseeded objects."""
+def get_stats(objects: Iterable, live: dict | None = None) -> dict[ObjectName, ViewStats]:
+    """Live figures for many objects: one Redis round trip, SQL only for unseeded objects.
+
+    ``live``: rows a caller already read with ``buffer.read_live`` (for the current
+    ``Periods.days``), so Redis is not asked twice.
+    """
     objects = [o for o in objects if o is not None and o.pk is not None]
     periods = Periods.current()
     names = {ObjectName.of(o): o for o in objects}
-    try:
-        if outage.should_skip():
-            raise redis.ConnectionError("Redis marked down")
-        live = buffer.read_live(list(names), periods.days)
-        outage.succeeded()
-    except (redis.RedisError, OSError, ConfigurationError) as exc:
-        outage.failed(exc)
-        live = {}
+    if live is None:
+        live = read_live_or_nothing(list(names), periods)
     result: dict[ObjectName, ViewStats] = {}
     need_days = []
     for name, obj in names.items():
@@ -118,6 +119,19 @@ def get_stats(objects: Iterable) -> dict[ObjectName, ViewStats]:
     if need_days:
         _add_database_days(result, need_days, live, periods)
     return result
+
+
+def read_live_or_nothing(names: list[ObjectName], periods: Periods) -> dict:
+    """``buffer.read_live``, or {} (logged once) while Redis is unavailable."""
+    try:
+        if outage.should_skip():
+            raise redis.ConnectionError("Redis marked down")
+        live = buffer.read_live(names, periods.days)
+        outage.succeeded()
+    except (redis.RedisError, OSError, ConfigurationError) as exc:
+        outage.failed(exc)
+        live = {}
+    return live
 
 
 def _base_stats(obj) -> ViewStats:

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import live, views
 
 app_name = "djinsight"
 
 urlpatterns = [
     path("record/", views.record_view, name="record"),
+    path("live/", live.live_stats, name="live"),
 ]

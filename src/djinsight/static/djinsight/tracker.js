@@ -1,21 +1,25 @@
-/* djinsight tracker: posts one view of the object named by data-ref. No cookies, no dependencies. */
+/* djinsight tracker: posts one view of the object named by data-ref. No cookies, no dependencies.
+   Configured by its own script tag: data-endpoint, data-ref, data-async, data-debug, data-respect-dnt.
+   tracker.min.js is this file through `npx terser tracker.js -c -m`. */
 (function () {
   var s = document.currentScript;
   if (!s) return;
   var d = s.dataset, dbg = d.debug === "true";
   function log(msg) { if (dbg && window.console) console.log("[djinsight] " + msg); }
-  var dnt = navigator.doNotTrack === "1" || window.doNotTrack === "1" || navigator.globalPrivacyControl === true;
+  var n = navigator, dnt = n.doNotTrack === "1" || window.doNotTrack === "1" || n.globalPrivacyControl === true;
   if (d.respectDnt === "true" && dnt) { log("Do Not Track: view not sent"); return; }
   function send() {
     var body = JSON.stringify({ ref: d.ref, url: location.pathname + location.search, referrer: document.referrer });
     var sent = false;
-    try { sent = navigator.sendBeacon(d.endpoint, new Blob([body], { type: "text/plain" })); } catch (e) {}
+    // text/plain keeps sendBeacon and fetch "simple" requests: no CORS preflight
+    try { sent = n.sendBeacon(d.endpoint, new Blob([body], { type: "text/plain" })); } catch (e) {}
     if (!sent && window.fetch) {
-      fetch(d.endpoint, { method: "POST", body: body, keepalive: true, credentials: "same-origin",
-        headers: { "Content-Type": "text/plain" } });
+      fetch(d.endpoint, { method: "POST", body: body, keepalive: true, headers: { "Content-Type": "text/plain" } })
+        .catch(function () {});
     }
-    log("view sent via " + (sent ? "sendBeacon" : "fetch"));
+    log("view of " + d.ref.split(":").slice(0, 2).join(":") + " sent via " + (sent ? "sendBeacon" : "fetch"));
   }
+  // async_load: wait for the load event so the beacon never competes with the page itself
   if (d.async === "true" && document.readyState !== "complete") window.addEventListener("load", send);
   else send();
 })();
