@@ -1,0 +1,77 @@
+"""Packaging promises: the specification's spellings, migrations, mixin forms."""
+
+import pytest
+from django.core.management import call_command
+from django.db import models
+from django.template import Context, Template
+
+
+def test_capitalised_spellings_are_the_same_modules():
+    import djInsight.models
+    import djInsight.urls
+
+    import djinsight.models
+    import djinsight.urls
+
+    assert djInsight.models is djinsight.models
+    assert djInsight.urls is djinsight.urls
+    assert djInsight.models.PageViewStatisticsMixin is djinsight.models.PageViewStatisticsMixin
+    assert djinsight.urls.__spec__.name == "djinsight.urls"
+
+
+def test_both_tag_library_spellings_load():
+    for library in ("djInsight_tags", "djinsight_tags"):
+        assert Template("{% load " + library + " %}{% page_view_tracker %}").render(Context({})) == ""
+
+
+@pytest.mark.django_db
+def test_no_missing_migrations():
+    call_command("makemigrations", "djinsight", "testapp", check=True, dry_run=True, verbosity=0)
+
+
+def test_mixin_columns_exist_in_every_form():
+    from tests.testapp.models import Article, BlogPage, Product
+
+    for model in (Article, BlogPage, Product):
+        names = {f.name for f in model._meta.get_fields()}
+        assert {"total_views", "unique_views", "first_viewed_at", "last_viewed_at"} <= names
+        assert model._meta.get_field("total_views").db_index
+
+
+def test_specification_ordering_has_no_mro_error_and_abstract_parents_work():
+    from djinsight.models import PageViewStatisticsMixin
+
+    class Base(models.Model, PageViewStatisticsMixin):
+        class Meta:
+            abstract = True
+            app_label = "testapp"
+
+    class Concrete(Base):
+        class Meta:
+            app_label = "testapp"
+
+    assert Concrete._meta.get_field("unique_views")
+    assert not any(f.name == "total_views" for f in Base._meta.local_fields)
+
+
+@pytest.mark.django_db
+def test_specification_orm_queries_work():
+    from django.db.models import F
+    from django.utils import timezone
+
+    from tests.testapp.models import Article
+
+    Article.objects.create(title="a", slug="a")
+    Article.objects.filter(slug="a").update(total_views=200, unique_views=150, last_viewed_at=timezone.now())
+    assert list(Article.objects.filter(last_viewed_at__month=timezone.now().month).order_by("-total_views"))
+    ratio = Article.objects.annotate(unique_ratio=F("unique_views") * 100.0 / F("total_views")).get()
+    assert ratio.unique_ratio == 75.0
+
+
+def test_default_hooks():
+    from tests.testapp.models import Article, Product
+
+    article = Article(title="T", slug="t")
+    assert article.get_tracking_url() == "/articles/t/"
+    assert article.get_display_name() == "T"
+    assert Product(name="Lamp").get_display_name() == "Product: Lamp"
