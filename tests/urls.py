@@ -8,4 +8,6 @@ urlpatterns = [
     path("djInsight/", include("djInsight.urls")),
     path("articles/<slug:slug>/", views.article_detail, name="article_detail"),
     path("articles/", views.article_list, name="article_list"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("live/<slug:slug>/", views.live_article, name="live_article"),
 ]
