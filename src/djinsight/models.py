@@ -143,3 +143,48 @@ class FlushLedger(models.Model):
 
     def __str__(self) -> str:
         return f"shard {self.shard} at {self.watermark}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only a SHA-256 of the token is stored;
+    the token itself is shown once, when it is created in the admin.
+
+    Also holds the ``djinsight.view_analytics`` permission that the dashboard,
+    the API (for session users), exports and logs require.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        permissions = [("view_analytics", _("Can view analytics dashboards, API and exports"))]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        import hashlib
+
+        # tokens are 256-bit random strings, so a fast unsalted hash is enough
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def generate_raw() -> str:
+        import secrets
+
+        return "dji_" + secrets.token_urlsafe(32)
+
+    @classmethod
+    def generate(cls, name: str) -> tuple[ApiToken, str]:
+        """Create a token; returns the saved row and the raw token (shown once)."""
+        raw = cls.generate_raw()
+        token = cls.objects.create(name=name, prefix=raw[:12], key_hash=cls.hash(raw))
+        return token, raw

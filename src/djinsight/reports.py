@@ -1,0 +1,599 @@
+"""Analytics figures for the dashboard, the API and exports.
+
+Views and unique views come from the daily summaries, so a report costs
+O(days × objects shown) whatever the traffic. Raw logs are read only for what
+summaries do not hold (referrers, paths, devices, hours), always bounded by the
+date range and grouped in the database.
+
+"Unique" is the figure the tracker counts: the first view of an object by a
+visitor within ``DJINSIGHT_REDIS_EXPIRATION``. "Returning" views are the rest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncHour, TruncMonth, TruncWeek
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from .models import PageViewLog, PageViewSummary, PageViewStatisticsMixin
+
+PRESET_DAYS = (7, 30, 90)
+MAX_DAYS = 3660
+GRANULARITIES = ("day", "week", "month")
+LOG_DIMENSIONS = ("referrer_domain", "path", "browser", "os", "device")
+
+
+class BadParameter(ValueError):
+    """A query parameter the caller got wrong; ``code`` is stable, for JSON errors."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+# -- date ranges -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Whole days, both ends included, in the site's TIME_ZONE."""
+
+    since: date
+    until: date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def previous(self) -> DateRange:
+        """The period of the same length that ends the day before this one starts."""
+        return DateRange(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
+
+    @property
+    def start(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.since, time.min))
+
+    @property
+    def end(self) -> datetime:
+        """Exclusive upper bound: midnight after ``until``."""
+        return timezone.make_aware(datetime.combine(self.until + timedelta(days=1), time.min))
+
+    def dates(self) -> list[date]:
+        return [self.since + timedelta(days=i) for i in range(self.days)]
+
+    @classmethod
+    def last(cls, days: int, today: date | None = None) -> DateRange:
+        today = today or timezone.localdate()
+        return cls(today - timedelta(days=days - 1), today)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str], default_days: int = 30) -> DateRange:
+        """From ``period`` (days) or ``since``/``until`` (ISO dates); BadParameter if wrong."""
+        since, until = params.get("since") or "", params.get("until") or ""
+        if (since or until) and not params.get("period"):  # a preset period wins
+            until_date = _parse_date("until", until) if until else timezone.localdate()
+            since_date = (
+                _parse_date("since", since) if since else until_date - timedelta(days=default_days - 1)
+            )
+            if since_date > until_date:
+                raise BadParameter(
+                    "invalid_range", f"'since' ({since_date}) is after 'until' ({until_date})"
+                )
+            rng = cls(since_date, until_date)
+        else:
+            rng = cls.last(parse_int(params, "period", default_days, 1, MAX_DAYS))
+        if rng.days > MAX_DAYS:
+            raise BadParameter("invalid_range", f"a range may span at most {MAX_DAYS} days")
+        return rng
+
+
+def _parse_date(name: str, value: str) -> date:
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise BadParameter(
+            "invalid_date", f"{name!r} must be a date as YYYY-MM-DD, not {value[:40]!r}"
+        ) from None
+    if parsed.year < 1900:
+        raise BadParameter("invalid_date", f"{name!r} is before 1900")
+    return parsed
+
+
+def parse_int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    if not str(raw).isdigit() or not low <= int(raw) <= high:
+        raise BadParameter(
+            "invalid_" + name, f"{name!r} must be a whole number from {low} to {high}, not {str(raw)[:40]!r}"
+        )
+    return int(raw)
+
+
+def parse_choice(params: Mapping[str, str], name: str, choices: Iterable[str], default: str) -> str:
+    value = params.get(name) or default
+    if value not in choices:
+        raise BadParameter(
+            "invalid_" + name, f"{name!r} must be one of {', '.join(choices)}, not {value[:40]!r}"
+        )
+    return value
+
+
+def parse_content_type(label: str | None) -> ContentType | None:
+    """``app_label.model`` of a tracked model, or None when empty; BadParameter otherwise."""
+    if not label:
+        return None
+    app_label, _, model = label.lower().partition(".")
+    model_class = None
+    if app_label and model:
+        try:
+            ct = ContentType.objects.get_by_natural_key(app_label, model)  # cached after the first
+        except ContentType.DoesNotExist:
+            ct = None
+        model_class = ct.model_class() if ct else None
+    if model_class is None or not issubclass(model_class, PageViewStatisticsMixin):
+        raise BadParameter(
+            "unknown_content_type", f"{label[:80]!r} is not a tracked model (use app_label.model)"
+        )
+    return ct
+
+
+# -- figures from summaries --------------------------------------------------------
+
+
+def summaries(
+    rng: DateRange, content_type: ContentType | None = None, object_id: str | None = None
+) -> QuerySet:
+    qs = PageViewSummary.objects.filter(date__gte=rng.since, date__lte=rng.until)
+    if content_type is not None:
+        qs = qs.filter(content_type=content_type)
+    if object_id is not None:
+        qs = qs.filter(object_id=object_id)
+    return qs
+
+
+@dataclass
+class Totals:
+    views: int = 0
+    unique: int = 0
+    previous_views: int = 0
+    previous_unique: int = 0
+
+    @property
+    def returning(self) -> int:
+        return self.views - self.unique
+
+    @property
+    def views_per_visitor(self) -> float:
+        return round(self.views / self.unique, 2) if self.unique else 0.0
+
+    @property
+    def previous_views_per_visitor(self) -> float:
+        return round(self.previous_views / self.previous_unique, 2) if self.previous_unique else 0.0
+
+    @property
+    def views_change(self) -> float | None:
+        return change(self.views, self.previous_views)
+
+    @property
+    def unique_change(self) -> float | None:
+        return change(self.unique, self.previous_unique)
+
+    def as_dict(self) -> dict:
+        return {
+            "views": self.views,
+            "unique_visitors": self.unique,
+            "returning_views": self.returning,
+            "views_per_visitor": self.views_per_visitor,
+            "previous": {
+                "views": self.previous_views,
+                "unique_visitors": self.previous_unique,
+                "views_per_visitor": self.previous_views_per_visitor,
+            },
+            "change": {"views": self.views_change, "unique_visitors": self.unique_change},
+        }
+
+
+def change(current: int, previous: int) -> float | None:
+    """Growth in percent; None when there is nothing to compare with."""
+    if not previous:
+        return None
+    return round((current - previous) * 100 / previous, 1)
+
+
+def totals(rng: DateRange, content_type=None, object_id=None) -> Totals:
+    """This period and the previous one, in one query."""
+    prev = rng.previous()
+    now, before = Q(date__gte=rng.since), Q(date__lt=rng.since)
+    row = PageViewSummary.objects.filter(date__gte=prev.since, date__lte=rng.until)
+    if content_type is not None:
+        row = row.filter(content_type=content_type)
+    if object_id is not None:
+        row = row.filter(object_id=object_id)
+    row = row.aggregate(
+        views=Coalesce(Sum("total_views", filter=now), 0),
+        unique=Coalesce(Sum("unique_views", filter=now), 0),
+        previous_views=Coalesce(Sum("total_views", filter=before), 0),
+        previous_unique=Coalesce(Sum("unique_views", filter=before), 0),
+    )
+    return Totals(**{k: int(v) for k, v in row.items()})
+
+
+@dataclass
+class Point:
+    start: date
+    views: int = 0
+    unique: int = 0
+
+    def as_dict(self) -> dict:
+        return {"date": self.start.isoformat(), "views": self.views, "unique_visitors": self.unique}
+
+
+def bucket_start(day: date, granularity: str) -> date:
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
+def series(rng: DateRange, granularity: str = "day", content_type=None, object_id=None) -> list[Point]:
+    """Views per day, week (from Monday) or month, with empty buckets filled in. One query."""
+    qs = summaries(rng, content_type, object_id)
+    if granularity == "day":
+        qs = qs.values(bucket=F("date"))
+    else:
+        trunc = TruncWeek if granularity == "week" else TruncMonth
+        qs = qs.annotate(bucket=trunc("date")).values("bucket")
+    rows = qs.annotate(views=Sum("total_views"), unique=Sum("unique_views")).order_by("bucket")
+    points: dict[date, Point] = {}
+    for day in rng.dates():
+        start = bucket_start(day, granularity)
+        points.setdefault(start, Point(start))
+    for row in rows:
+        bucket = row["bucket"]
+        bucket = bucket.date() if isinstance(bucket, datetime) else bucket
+        point = points.setdefault(bucket, Point(bucket))
+        point.views, point.unique = int(row["views"] or 0), int(row["unique"] or 0)
+    return sorted(points.values(), key=lambda p: p.start)
+
+
+@dataclass
+class ContentRow:
+    content_type_id: int
+    object_id: str
+    views: int = 0
+    unique: int = 0
+    previous_views: int = 0
+    # filled by resolve()
+    label: str = ""
+    name: str = ""
+    url: str = ""
+    admin_url: str = ""
+    exists: bool = False
+
+    @property
+    def growth(self) -> int:
+        return self.views - self.previous_views
+
+    @property
+    def growth_percent(self) -> float | None:
+        return change(self.views, self.previous_views)
+
+    def as_dict(self) -> dict:
+        return {
+            "content_type": self.label,
+            "object_id": self.object_id,
+            "name": self.name,
+            "url": self.url,
+            "views": self.views,
+            "unique_visitors": self.unique,
+            "previous_views": self.previous_views,
+            "growth_percent": self.growth_percent,
+        }
+
+
+def _content_rows(qs, limit: int, offset: int = 0) -> list[ContentRow]:
+    return [
+        ContentRow(
+            r["content_type_id"],
+            r["object_id"],
+            int(r["views"] or 0),
+            int(r["unique"] or 0),
+            int(r.get("previous") or 0),
+        )
+        for r in qs[offset : offset + limit]
+    ]
+
+
+def top_content(
+    rng: DateRange, content_type=None, limit: int = 10, offset: int = 0
+) -> list[ContentRow]:
+    """Most viewed objects in the range. One query (resolve names with resolve())."""
+    qs = (
+        summaries(rng, content_type)
+        .values("content_type_id", "object_id")
+        .annotate(views=Sum("total_views"), unique=Sum("unique_views"))
+        .order_by("-views", "content_type_id", "object_id")
+    )
+    return _content_rows(qs, limit, offset)
+
+
+def count_content(rng: DateRange, content_type=None) -> int:
+    """How many objects were viewed in the range (for pagination). One query."""
+    return (
+        summaries(rng, content_type).values("content_type_id", "object_id").distinct().count()
+    )
+
+
+def top_per_type(rng: DateRange, limit: int = 5) -> dict[int, list[ContentRow]]:
+    """The ``limit`` most viewed objects of each content type, in one windowed query.
+
+    Raw SQL because the ORM puts a window over an aggregate into GROUP BY.
+    ROW_NUMBER() runs on SQLite ≥ 3.25, PostgreSQL, MySQL 8 and MariaDB ≥ 10.2.
+    """
+    qn = connection.ops.quote_name
+    table = qn(PageViewSummary._meta.db_table)
+    ct, oid, day = qn("content_type_id"), qn("object_id"), qn("date")
+    sql = (
+        f"SELECT ct, oid, views, uniq FROM ("
+        f" SELECT {ct} AS ct, {oid} AS oid, SUM({qn('total_views')}) AS views,"
+        f" SUM({qn('unique_views')}) AS uniq,"
+        f" ROW_NUMBER() OVER (PARTITION BY {ct} ORDER BY SUM({qn('total_views')}) DESC, {oid})"
+        f" AS rnk FROM {table} WHERE {day} >= %s AND {day} <= %s GROUP BY {ct}, {oid}"
+        f") ranked WHERE rnk <= %s ORDER BY ct, rnk"
+    )
+    since, until = (connection.ops.adapt_datefield_value(d) for d in (rng.since, rng.until))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [since, until, limit])
+        fetched = cursor.fetchall()
+    result: dict[int, list[ContentRow]] = defaultdict(list)
+    for ct_id, object_id, views, unique in fetched:
+        result[ct_id].append(ContentRow(ct_id, object_id, int(views or 0), int(unique or 0)))
+    return dict(result)
+
+
+def trending(rng: DateRange, limit: int = 10, content_type=None) -> list[ContentRow]:
+    """Objects whose views grew most against the previous period of the same length."""
+    prev = rng.previous()
+    qs = PageViewSummary.objects.filter(date__gte=prev.since, date__lte=rng.until)
+    if content_type is not None:
+        qs = qs.filter(content_type=content_type)
+    now = Q(date__gte=rng.since)
+    qs = (
+        qs.values("content_type_id", "object_id")
+        .annotate(
+            views=Coalesce(Sum("total_views", filter=now), 0),
+            unique=Coalesce(Sum("unique_views", filter=now), 0),
+            previous=Coalesce(Sum("total_views", filter=~now), 0),
+        )
+        .annotate(growth=F("views") - F("previous"))
+        .filter(growth__gt=0)
+        .order_by("-growth", "-views", "content_type_id", "object_id")
+    )
+    return _content_rows(qs, limit)
+
+
+@dataclass
+class TypeRow:
+    content_type_id: int
+    views: int
+    unique: int
+    previous_views: int
+    objects: int
+    label: str = ""
+    name: str = ""
+
+    @property
+    def growth_percent(self) -> float | None:
+        return change(self.views, self.previous_views)
+
+    def as_dict(self) -> dict:
+        return {
+            "content_type": self.label,
+            "name": self.name,
+            "views": self.views,
+            "unique_visitors": self.unique,
+            "previous_views": self.previous_views,
+            "growth_percent": self.growth_percent,
+            "objects": self.objects,
+        }
+
+
+def content_types(rng: DateRange) -> list[TypeRow]:
+    """Per content type: views now and before, and how many objects were viewed. One query."""
+    prev = rng.previous()
+    now = Q(date__gte=rng.since)
+    rows = (
+        PageViewSummary.objects.filter(date__gte=prev.since, date__lte=rng.until)
+        .values("content_type_id")
+        .annotate(
+            views=Coalesce(Sum("total_views", filter=now), 0),
+            unique=Coalesce(Sum("unique_views", filter=now), 0),
+            previous=Coalesce(Sum("total_views", filter=~now), 0),
+            objects=Count("object_id", filter=now, distinct=True),
+        )
+        .order_by("-views", "content_type_id")
+    )
+    return [
+        TypeRow(r["content_type_id"], int(r["views"]), int(r["unique"]), int(r["previous"]), r["objects"])
+        for r in rows
+    ]
+
+
+# -- figures from raw logs ---------------------------------------------------------
+
+
+def logs(rng: DateRange, content_type=None, object_id=None) -> QuerySet:
+    qs = PageViewLog.objects.filter(viewed_at__gte=rng.start, viewed_at__lt=rng.end)
+    if content_type is not None:
+        qs = qs.filter(content_type=content_type)
+    if object_id is not None:
+        qs = qs.filter(object_id=object_id)
+    return qs
+
+
+def top_values(rng: DateRange, dimension: str, limit: int = 10) -> list[tuple[str, int]]:
+    """Most frequent referrer domains, paths, browsers, OSes or devices. One query."""
+    if dimension not in LOG_DIMENSIONS:
+        raise ValueError(dimension)
+    rows = (
+        logs(rng)
+        .exclude(**{dimension: ""})
+        .values_list(dimension)
+        .annotate(n=Count("id"))
+        .order_by("-n", dimension)[:limit]
+    )
+    return [(value, n) for value, n in rows]
+
+
+def hours(rng: DateRange) -> list[int]:
+    """Views per hour of day (0–23, site time). One query.
+
+    Grouped by UTC hour in the database and shifted here: MySQL/MariaDB without
+    time-zone tables returns NULL for a conversion to a named zone. Exact for
+    zones whose offset is a whole number of hours.
+    """
+    tz = timezone.get_current_timezone()
+    counts = [0] * 24
+    rows = (
+        logs(rng)
+        .annotate(hour=TruncHour("viewed_at", tzinfo=UTC))
+        .values_list("hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for hour, n in rows:
+        if hour is None:
+            continue
+        if timezone.is_naive(hour):
+            hour = hour.replace(tzinfo=UTC)
+        counts[hour.astimezone(tz).hour] += n
+    return counts
+
+
+# -- naming objects without N+1 ----------------------------------------------------
+
+
+def resolve(rows: Iterable[ContentRow | TypeRow]) -> None:
+    """Fill labels, display names and links: one query for content types plus
+    one per content type for the objects, whatever the number of rows."""
+    rows = list(rows)
+    ct_ids = {r.content_type_id for r in rows}
+    if not ct_ids:
+        return
+    cts = ContentType.objects.in_bulk(ct_ids)
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for r in rows:
+        if isinstance(r, ContentRow):
+            wanted[r.content_type_id].add(r.object_id)
+    objects: dict[tuple[int, str], object] = {}
+    for ct_id, pks in wanted.items():
+        ct = cts.get(ct_id)
+        model = ct.model_class() if ct else None
+        if model is None:
+            continue
+        valid = []
+        for pk in pks:
+            try:
+                valid.append(model._meta.pk.to_python(pk))
+            except (ValidationError, ValueError, TypeError):
+                continue
+        for obj in model._default_manager.filter(pk__in=valid):
+            objects[(ct_id, str(obj.pk))] = obj
+    for r in rows:
+        ct = cts.get(r.content_type_id)
+        r.label = f"{ct.app_label}.{ct.model}" if ct else str(r.content_type_id)
+        if isinstance(r, TypeRow):
+            model = ct.model_class() if ct else None
+            r.name = str(model._meta.verbose_name_plural) if model else r.label
+            continue
+        obj = objects.get((r.content_type_id, r.object_id))
+        r.exists = obj is not None
+        if obj is None:
+            r.name = f"{r.label}:{r.object_id} (deleted)"
+            continue
+        r.name = _display_name(obj)
+        r.url = _public_url(obj)
+        r.admin_url = _admin_url(obj)
+
+
+def _display_name(obj) -> str:
+    get_name = getattr(obj, "get_display_name", None)
+    try:
+        return str(get_name() if get_name else obj)[:300]
+    except Exception:  # a user's __str__ must not break the dashboard
+        return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def _public_url(obj) -> str:
+    try:
+        get_url = getattr(obj, "get_tracking_url", None) or getattr(obj, "get_absolute_url", None)
+        url = get_url() if get_url else ""
+    except Exception:
+        return ""
+    url = url or ""
+    # only site-relative or http(s) links; never javascript: and friends
+    return url if url.startswith(("/", "http://", "https://")) and not url.startswith("//") else ""
+
+
+def _admin_url(obj) -> str:
+    meta = obj._meta
+    try:
+        return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass
+class Dashboard:
+    """Every figure of the analytics dashboard for one range."""
+
+    range: DateRange
+    granularity: str
+    totals: Totals
+    series: list[Point]
+    top: list[ContentRow]
+    per_type: list[tuple[TypeRow, list[ContentRow]]]
+    trending: list[ContentRow]
+    types: list[TypeRow]
+    referrers: list[tuple[str, int]]
+    paths: list[tuple[str, int]]
+    browsers: list[tuple[str, int]]
+    oses: list[tuple[str, int]]
+    devices: list[tuple[str, int]]
+    hours: list[int] = field(default_factory=list)
+
+
+def dashboard(rng: DateRange, granularity: str = "day", limit: int = 10) -> Dashboard:
+    """All panels: a fixed number of queries (12 + one per content type shown)."""
+    top = top_content(rng, limit=limit)
+    per_type_rows = top_per_type(rng, limit=5)
+    trend = trending(rng, limit=limit)
+    types = content_types(rng)
+    resolve([*top, *trend, *types, *(r for rows in per_type_rows.values() for r in rows)])
+    return Dashboard(
+        range=rng,
+        granularity=granularity,
+        totals=totals(rng),
+        series=series(rng, granularity),
+        top=top,
+        per_type=[(t, per_type_rows.get(t.content_type_id, [])) for t in types if t.views],
+        trending=trend,
+        types=types,
+        referrers=top_values(rng, "referrer_domain"),
+        paths=top_values(rng, "path"),
+        browsers=top_values(rng, "browser"),
+        oses=top_values(rng, "os"),
+        devices=top_values(rng, "device"),
+        hours=hours(rng),
+    )
