@@ -159,7 +159,7 @@ def test_context_detection_follows_page_object_article_post_item():
         Article.objects.filter(pk=a.pk).update(total_views=100 + i)
         a.refresh_from_db()
         objects[name] = a
-    for i, name in enumerate(names):
+    for i in range(len(names)):
         context = {n: objects[n] for n in names[i:]}
         assert value_of(render("{% total_views_stat %}", **context), "total_views") == str(100 + i)
 
@@ -221,8 +221,8 @@ def test_script_tags_carry_the_csp_nonce(article):
 
 
 def test_tracker_script_is_small():
-    from pathlib import Path
     import gzip
+    from pathlib import Path
 
     import djinsight
 
