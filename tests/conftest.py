@@ -55,6 +55,7 @@ def child_env() -> dict:
     env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / 'src'}"
     env["DJINSIGHT_TEST_PREFIX"] = settings.DJINSIGHT_REDIS_KEY_PREFIX
+    env["DJINSIGHT_TEST_QUEUE"] = settings.CELERY_TASK_DEFAULT_QUEUE
     env["DJINSIGHT_TEST_DBNAME"] = str(connection.settings_dict["NAME"])
     if connection.vendor == "sqlite":
         env["DJINSIGHT_TEST_SQLITE"] = str(connection.settings_dict["NAME"])

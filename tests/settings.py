@@ -132,3 +132,5 @@ LOGGING = {
     "loggers": {"djinsight": {"handlers": ["console"], "level": "WARNING"}},
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# One queue per test run, shared with the worker subprocesses it starts.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("DJINSIGHT_TEST_QUEUE", f"djt{os.getpid()}")
