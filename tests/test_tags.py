@@ -350,6 +350,7 @@ def _dashboard_cost(client, monkeypatch, n):
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count('class="content-card"') == n
+    assert not response.cookies  # lazy context values (csrf_token, user) left alone
     monkeypatch.undo()
     return len(queries), trips.count, html
 
@@ -437,3 +438,18 @@ def test_every_tag_renders_from_the_database_when_redis_is_down(article, redis_d
     assert value_of(html, "views_today") == "0"
     assert "djinsight-analytics-widget" in html and "djinsight-live-counter" in html
     assert html.endswith("1.2K")
+
+
+def test_stats_of_a_paginator_page_are_fetched_in_one_round_trip(client, monkeypatch):
+    from django.core.paginator import Paginator
+
+    for i in range(12):
+        beacon(client, Article.objects.create(title=f"A{i}", slug=f"a{i}"), **visitor(1))
+    page_obj = Paginator(Article.objects.order_by("pk"), 10).page(1)
+    get_redis().ping()
+    trips = RoundTrips(monkeypatch)
+    html = render(
+        "{% for a in page_obj %}{% total_views_stat obj=a %}{% endfor %}", page_obj=page_obj
+    )
+    assert html.count('data-djinsight-stat="total_views"') == 10
+    assert trips.count == 1

@@ -13,10 +13,12 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import LazyObject
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
@@ -75,6 +77,9 @@ def script_tag(context, path: str, **data) -> str:
 
 def _tracked_in(value) -> Iterable:
     """Tracked objects a context value holds, without running any query."""
+    if isinstance(value, LazyObject):
+        # e.g. csrf_token, user: evaluating them would set a cookie or query the session
+        return
     if is_tracked(value):
         yield value
         return
@@ -83,7 +88,7 @@ def _tracked_in(value) -> Iterable:
         if value._result_cache is None or not issubclass(value.model, PageViewStatisticsMixin):
             return
         value = value._result_cache
-    elif hasattr(value, "object_list") and hasattr(value, "paginator"):  # a paginator page
+    elif isinstance(value, Page):
         value = value.object_list
         if isinstance(value, QuerySet):
             yield from _tracked_in(value)
