@@ -134,3 +134,4 @@ LOGGING = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # One queue per test run, shared with the worker subprocesses it starts.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("DJINSIGHT_TEST_QUEUE", f"djt{os.getpid()}")
+DJINSIGHT_FLUSH_INTERVAL = int(os.environ.get("DJINSIGHT_TEST_FLUSH_INTERVAL", "60"))

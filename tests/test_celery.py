@@ -59,3 +59,26 @@ def test_worker_runs_flush_task_and_counts_each_view_once(client, worker):
 def test_cleanup_task_registered_with_stable_names():
     names = set(app.tasks)
     assert {"djinsight.process_pageviews", "djinsight.generate_summaries", "djinsight.cleanup_pageviews"} <= names
+
+
+def test_plain_celery_beat_schedules_the_flush(client, worker, tmp_path):
+    """`celery -A proj beat` without the database scheduler still runs djinsight's flush."""
+    article = Article.objects.create(title="B", slug="b")
+    for k in range(3):
+        beacon(client, article, **visitor(k))
+    env = child_env()
+    env["DJINSIGHT_TEST_FLUSH_INTERVAL"] = "1"
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tests.celery_app", "beat", "-l", "warning",
+         "-s", str(tmp_path / "beat-schedule")],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        def flushed():
+            article.refresh_from_db()
+            return article.total_views == 3
+
+        assert wait_for(flushed, timeout=90), "beat never scheduled the flush"
+    finally:
+        beat.terminate()
+        beat.wait(timeout=20)

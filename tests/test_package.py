@@ -75,3 +75,13 @@ def test_default_hooks():
     assert article.get_tracking_url() == "/articles/t/"
     assert article.get_display_name() == "T"
     assert Product(name="Lamp").get_display_name() == "Product: Lamp"
+
+
+@pytest.mark.django_db
+def test_migrate_accepts_the_specification_label_spelling():
+    from io import StringIO
+
+    out = StringIO()
+    call_command("migrate", "djInsight", stdout=out)
+    call_command("migrate", "djinsight", stdout=out)
+    assert "No migrations to apply" in out.getvalue()

@@ -15,3 +15,10 @@ class DjinsightConfig(AppConfig):
         from .schedule import on_post_migrate
 
         post_migrate.connect(on_post_migrate, dispatch_uid="djinsight.periodic_tasks")
+        try:
+            from celery.signals import beat_init
+        except ImportError:  # pragma: no cover - celery is a dependency
+            return
+        from .schedule import on_beat_init
+
+        beat_init.connect(on_beat_init, dispatch_uid="djinsight.beat_schedule")

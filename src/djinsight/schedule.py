@@ -70,3 +70,21 @@ def on_post_migrate(sender, app_config=None, using="default", **kwargs) -> None:
         install_periodic_tasks()
     except DatabaseError:  # beat's own migrations not applied yet; the command can do it later
         pass
+
+
+def on_beat_init(sender, **kwargs) -> None:
+    """Give a plain ``celery beat`` (no database scheduler) djinsight's schedule.
+
+    With django_celery_beat's DatabaseScheduler the entries come from the
+    database (created after migrate); any other scheduler gets them here unless
+    the project already schedules djinsight's tasks itself.
+    """
+    scheduler = sender.scheduler
+    if type(scheduler).__module__.startswith("django_celery_beat"):
+        return
+    scheduled = {getattr(entry, "task", None) for entry in scheduler.schedule.values()}
+    missing = {
+        name: entry for name, entry in beat_schedule().items() if entry["task"] not in scheduled
+    }
+    if missing:
+        scheduler.update_from_dict(missing)
