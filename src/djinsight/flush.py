@@ -13,7 +13,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -71,7 +72,7 @@ class Batch:
 
 
 def to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc)
 
 
 def shard_ids() -> list[int]:
@@ -221,11 +222,19 @@ def _write(batch: Batch, content_types) -> None:
 
 def _log_rows(logs: list[dict], content_types) -> list[tuple]:
     rows = []
+    # A batch repeats few objects, referrers and agents: parse each once (bench/).
+    refs: dict[str, ObjectName] = {}
+    domains: dict[str, str] = {}
     for e in logs:
-        ref = ObjectName.parse(e["o"])
+        ref = refs.get(e["o"])
+        if ref is None:
+            ref = refs[e["o"]] = ObjectName.parse(e["o"])
         if ref.label not in content_types:
             continue
         referrer, user_agent = e.get("ref", "")[:2000], e.get("ua", "")[:500]
+        domain = domains.get(referrer)
+        if domain is None:
+            domain = domains[referrer] = referrer_domain(referrer)
         rows.append(
             (
                 content_types[ref.label][1].pk,
@@ -237,7 +246,7 @@ def _log_rows(logs: list[dict], content_types) -> list[tuple]:
                 e.get("ip") or None,
                 e.get("v", "")[:24],
                 e.get("u") == "1",
-                referrer_domain(referrer),
+                domain,
                 *parse_agent(user_agent),
             )
         )
@@ -286,10 +295,9 @@ def _seeds_for_model(model, ct, refs, since: date, today: date) -> list[buffer.S
     for object_id, day, views in rows:
         days[object_id][buffer.day_key(day)] = views
     seeds = []
+    all_days = [buffer.day_key(since + timedelta(days=i)) for i in range((today - since).days + 1)]
     for pk, (total, unique) in totals.items():
-        day_counts = {
-            buffer.day_key(since + timedelta(days=i)): 0 for i in range((today - since).days + 1)
-        }
+        day_counts = dict.fromkeys(all_days, 0)
         day_counts.update(days.get(pk, {}))
         seeds.append(buffer.Seed(f"{ct.app_label}.{ct.model}:{pk}", total, unique, day_counts))
     return seeds

@@ -10,7 +10,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import redis
 from django.contrib.contenttypes.models import ContentType
@@ -73,7 +74,7 @@ class Periods:
 
 
 def _ms_to_dt(ms: int | None) -> datetime | None:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
+    return datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc) if ms else None
 
 
 def _earliest(*values):

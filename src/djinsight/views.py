@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import redis
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -83,7 +84,7 @@ def build_view(request: HttpRequest, payload: dict) -> buffer.View:
     except BadReference as exc:
         raise BadRequest("invalid_reference", str(exc)) from None
     ts = _timestamp_ms(payload)
-    day = timezone.localdate(datetime.fromtimestamp(ts / 1000, tz=UTC))
+    day = timezone.localdate(datetime.fromtimestamp(ts / 1000, tz=dt_timezone.utc))
     ip = identity.client_ip(request)
     return buffer.View(
         name=name,
