@@ -4,6 +4,8 @@ set -e
 need=""
 [ -x /usr/bin/chromium ] || need="$need chromium"
 [ -x /usr/bin/wrk ] || need="$need wrk"
+# the demo's screenshots show emoji (make screenshots)
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need="$need fonts-noto-color-emoji"
 [ -e /usr/include/mariadb/mysql.h ] || [ -e /usr/include/mysql/mysql.h ] || need="$need libmariadb-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 [ -z "$need" ] && exit 0
