@@ -20,7 +20,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test,wagtail,useragent]' -r example/requirements.txt
+	$(PIP) install -q -e '.[test,wagtail,useragent,bench]' -r example/requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed

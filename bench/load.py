@@ -1,0 +1,114 @@
+"""Fill djinsight's Redis buffer fast: pipelined EVALSHA of the record script.
+
+Each view goes through ``djinsight.buffer.record_view`` (the same script and
+keys the beacon uses), with a pipeline as the client, so the buffer holds
+exactly what real traffic would leave there.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import timedelta
+
+from django.utils import timezone
+
+from djinsight import buffer
+from djinsight.conf import settings
+from djinsight.connection import get_redis
+from djinsight.keys import ObjectName, keys_for
+
+AGENTS = [
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.4 Safari/605.1.15",
+]
+REFERRERS = ["", "https://www.google.com/", "https://news.ycombinator.com/item?id=1", ""]
+
+
+def load_views(
+    label: str, pks: list[int], views: int, seed: int = 1, pipeline: int = 2000, deadline: float = 600
+) -> dict:
+    """Record ``views`` views of objects ``pks``; 20% repeat a recent (visitor, object) pair.
+
+    Keys and arguments are exactly those of ``buffer.record_view`` (checked on the
+    first view), computed once per object rather than once per view, so the
+    loader spends its time in Redis rather than in settings look-ups.
+    """
+    rng = random.Random(seed)
+    client = get_redis()
+    record = buffer.scripts(client).record
+    pipe = client.pipeline(transaction=False)
+    now = timezone.now()
+    start_ms = int((now - timedelta(minutes=30)).timestamp() * 1000)
+    day = timezone.localdate(now)
+    day_text = buffer.day_key(day)
+    prune = buffer.day_key(day - timedelta(days=buffer.STATS_DAYS))
+    expiration = settings.REDIS_EXPIRATION
+    objects = []
+    for pk in pks:
+        name = ObjectName(label, str(pk))
+        keys = keys_for(name)
+        objects.append(
+            (name, str(name), keys,
+             [keys.counter(name), keys.unique_counter(name), "", keys.stats(name), keys.stream,
+              keys.pending, keys.objects])
+        )
+    recent: list[tuple[str, int, int]] = []
+    fresh = 0
+    started = time.monotonic()
+    for i in range(views):
+        if recent and rng.random() < 0.2:
+            visitor, index, n = recent[rng.randrange(len(recent))]
+        else:
+            fresh += 1
+            n = fresh
+            visitor, index = f"c{fresh:019x}", rng.randrange(len(objects))
+            if len(recent) < 1000:
+                recent.append((visitor, index, n))
+            else:
+                recent[n % 1000] = (visitor, index, n)
+        name, text, keys, script_keys = objects[index]
+        script_keys = script_keys.copy()
+        script_keys[2] = keys.session(visitor, name)
+        args = [text, visitor, start_ms + i % 1_800_000, day_text, expiration, f"/items/{name.pk}/",
+                REFERRERS[n % len(REFERRERS)], AGENTS[n % len(AGENTS)],
+                f"10.{n // 65536 % 256}.{n // 256 % 256}.0", prune]
+        if i == 0:
+            _check_same_as_record_view(client, name, visitor, args)
+        record(keys=script_keys, args=args, client=pipe)
+        if len(pipe) >= pipeline:
+            pipe.execute()
+            if time.monotonic() - started > deadline:
+                views = i + 1  # time budget spent: report what was loaded
+                break
+    if len(pipe):
+        pipe.execute()
+    return {"views": views, "seconds": time.monotonic() - started, "fresh_visitors": fresh}
+
+
+def _check_same_as_record_view(client, name, visitor, args) -> None:
+    """Fail loudly if buffer.record_view changed its script call and this loader did not."""
+    calls = []
+
+    class Spy:
+        def __call__(self, keys, args, client=None):
+            calls.append((list(keys), list(args)))
+            return 0
+
+    real = buffer.scripts(client)
+    original, real.record = real.record, Spy()
+    try:
+        view = buffer.View(name=name, visitor=visitor, timestamp_ms=args[2], day=buffer.parse_day(args[3]),
+                           path=args[5], referrer=args[6], user_agent=args[7], ip=args[8])
+        buffer.record_view(view, client=client)
+    finally:
+        real.record = original
+    keys = keys_for(name)
+    expected_keys = [keys.counter(name), keys.unique_counter(name), keys.session(visitor, name),
+                     keys.stats(name), keys.stream, keys.pending, keys.objects]
+    if calls != [(expected_keys, [str(a) if not isinstance(a, int) else a for a in args])]:
+        raise RuntimeError(f"bench/load.py is out of date with buffer.record_view: {calls}")
