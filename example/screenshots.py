@@ -6,7 +6,7 @@
 
 1.png articles list · 2.png article analytics · 3.png components · 4.png product
 page · 5.png popular-content dashboard; then 6.png course · 7.png Wagtail blog
-page · 8.png Django admin.
+page · 8.png Django admin (articles) · 9.png djinsight's admin analytics.
 """
 
 from __future__ import annotations
@@ -91,16 +91,14 @@ def capture(base: str, out: Path) -> list[Path]:
             written.append(target)
             print(f"  {target}  ←  {path}", flush=True)
 
-        page.goto(base, wait_until="networkidle")
-        article = first_link(page, ".card-title a")
+        page.goto(base.rstrip("/") + "/popular/", wait_until="networkidle")
+        sections = page.locator(".dashboard-section")
+        # the most viewed article, and product (priced over 100: it shows the live counter too)
+        article = sections.nth(0).locator(".rank a").first.get_attribute("href")
+        product = sections.nth(1).locator(".rank a").first.get_attribute("href")
         shot(1, "/", ".djinsight-stat-item")
         shot(2, article, ".djinsight-analytics-widget")
         shot(3, "/components/", ".djinsight-live-counter")
-        page.goto(base.rstrip("/") + "/popular/")
-        # the most viewed product: priced over 100, so it shows the live counter too
-        product = (
-            page.locator(".dashboard-section").nth(1).locator(".rank a").first.get_attribute("href")
-        )
         shot(4, product, ".popularity-badge")
         shot(5, "/popular/", ".rank")
         page.goto(base.rstrip("/") + "/courses/")
@@ -114,6 +112,7 @@ def capture(base: str, out: Path) -> list[Path]:
         page.click("input[type=submit]")
         page.wait_for_load_state("networkidle")
         shot(8, "/admin/blog/article/")
+        shot(9, "/admin/djinsight/pageviewsummary/analytics/")
         browser.close()
     return written
 

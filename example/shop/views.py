@@ -16,7 +16,8 @@ def product_list(request):
 
 def product_detail(request, slug):
     product = get_object_or_404(Product, slug=slug)
-    return render(request, "shop/product_detail.html", {"product": product})
+    others = list(Product.objects.exclude(pk=product.pk).order_by("-total_views")[:4])
+    return render(request, "shop/product_detail.html", {"product": product, "others": others})
 
 
 def category_detail(request, slug):
