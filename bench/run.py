@@ -456,11 +456,14 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
                 "redis_cpu_s": after["cpu"] - before["cpu"],
                 "cpu_capacity_views_per_s": ns.views / max(after["cpu"] - before["cpu"], 1e-9),
                 "client_views_per_s": ns.views / loaded["seconds"],
-                "bytes_per_buffered_view": (after["used_memory"] - flushed_info["used_memory"]) / ns.views,
+                # a flush cut short by its budget leaves entries behind: count only the flushed ones
+                "bytes_per_buffered_view": (after["used_memory"] - flushed_info["used_memory"])
+                / max(flushed["views"], 1),
                 "bytes_per_view_all_in": (after["used_memory"] - before["used_memory"]) / ns.views,
                 "stream_bytes_per_entry": stream_bytes / max(stream_len, 1),
                 "bytes_per_unique_mark": (flushed_info["used_memory"] - no_marks["used_memory"]) / max(marks, 1),
-                "bytes_per_object": (no_marks["used_memory"] - before["used_memory"]) / max(tracked, 1),
+                "bytes_per_object": (no_marks["used_memory"] - before["used_memory"]
+                                     - flushed["left"] * stream_bytes / max(stream_len, 1)) / max(tracked, 1),
             }
             r = results["redis"]
             log(f"  Redis: {r['script_usec_per_call']} us per record script = "
