@@ -22,6 +22,7 @@ from django.utils.functional import LazyObject
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from ..conf import settings
 from ..keys import ObjectName
 from ..models import PageViewStatisticsMixin
 from ..references import sign
@@ -380,8 +381,6 @@ def page_analytics_widget(context, obj=None, period="week") -> str:
 
 
 def page_view_tracker(context, obj=None, async_load=True, debug=False) -> str:
-    from ..conf import settings
-
     obj = find_object(context, obj)
     if obj is None or not settings.ENABLE_TRACKING:
         return ""
