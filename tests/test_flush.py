@@ -136,8 +136,8 @@ def test_retried_flush_after_commit_only_trims(client, redis_client):
     from django.db import transaction
 
     with transaction.atomic():
-        count, watermark, _ = flush._apply_batch(shard, 100)
-    assert count == 3 and watermark == entries[-1][0]
+        applied = flush._apply_batch(shard, 100)
+    assert applied.count == 3 and applied.watermark == entries[-1][0]
     assert redis_client.xlen(Keys(shard).stream) == 3
     assert flush.process_pageviews().views == 0
     assert redis_client.xlen(Keys(shard).stream) == 0

@@ -63,20 +63,29 @@ local function newer(a, b)
   local bms, bseq = parse(b)
   return ams > bms or (ams == bms and aseq > bseq)
 end
+local function decrement(fld, n)
+  if redis.call('HINCRBY', KEYS[2], fld, -n) <= 0 then redis.call('HDEL', KEYS[2], fld) end
+end
 local done = redis.call('GET', KEYS[3])
 if done and not newer(w, done) then return 0 end
+local ndec = tonumber(ARGV[3])
 if redis.call('HLEN', KEYS[2]) > 0 then
-  local start = '-'
-  if done then start = '(' .. done end
-  for _, entry in ipairs(redis.call('XRANGE', KEYS[1], start, w)) do
-    local e = {}
-    local kv = entry[2]
-    for i = 1, #kv, 2 do e[kv[i]] = kv[i + 1] end
-    if e['p'] == '1' then
-      local fields = {e['o'], e['o'] .. '|d:' .. e['d']}
-      if e['u'] == '1' then table.insert(fields, e['o'] .. '|u') end
-      for _, fld in ipairs(fields) do
-        if redis.call('HINCRBY', KEYS[2], fld, -1) <= 0 then redis.call('HDEL', KEYS[2], fld) end
+  local from = ARGV[2]
+  if from ~= '' and ((not done and from == '0-0') or done == from) then
+    -- the caller counted the pending views of exactly the entries being trimmed
+    for i = 1, ndec do decrement(ARGV[2 + 2 * i], tonumber(ARGV[3 + 2 * i])) end
+  else
+    -- recovery: entries a crashed flush applied; count them here
+    local start = '-'
+    if done then start = '(' .. done end
+    for _, entry in ipairs(redis.call('XRANGE', KEYS[1], start, w)) do
+      local e = {}
+      local kv = entry[2]
+      for i = 1, #kv, 2 do e[kv[i]] = kv[i + 1] end
+      if e['p'] == '1' then
+        decrement(e['o'], 1)
+        decrement(e['o'] .. '|d:' .. e['d'], 1)
+        if e['u'] == '1' then decrement(e['o'] .. '|u', 1) end
       end
     end
   end
@@ -85,7 +94,7 @@ local ms, seq = parse(w)
 redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. (seq + 1))
 redis.call('SET', KEYS[3], w)
 -- seed live counters of objects that have none, from the database figures at w
-local a = 2
+local a = 4 + 2 * ndec
 local k = 4
 while a <= #ARGV do
   local name = ARGV[a]
@@ -219,11 +228,39 @@ class Seed:
     days: dict[str, int] = field(default_factory=dict)  # YYYYMMDD -> views
 
 
-def trim(shard: int, watermark: str, seeds: list[Seed] = (), client=None) -> bool:
-    """Drop applied entries up to ``watermark`` and seed live counters; idempotent."""
+def pending_decrements(entries: list[tuple[str, dict]]) -> dict[str, int]:
+    """Pending-hash fields to decrement when ``entries`` are trimmed."""
+    counts: dict[str, int] = defaultdict(int)
+    for _entry_id, e in entries:
+        if e.get("p") == "1":
+            name = e["o"]
+            counts[name] += 1
+            counts[f"{name}|d:{e['d']}"] += 1
+            if e.get("u") == "1":
+                counts[f"{name}|u"] += 1
+    return counts
+
+
+def trim(
+    shard: int,
+    watermark: str,
+    seeds: list[Seed] = (),
+    after: str = "",
+    decrements: dict[str, int] | None = None,
+    client=None,
+) -> bool:
+    """Drop applied entries up to ``watermark`` and seed live counters; idempotent.
+
+    ``after`` and ``decrements``: the watermark the applied batch started from
+    and its pending counts, which spare the script re-reading the entries when
+    nothing else was trimmed in between.
+    """
     keys = Keys(shard)
     script_keys = [keys.stream, keys.pending, keys.trimmed]
-    args: list = [watermark]
+    decrements = decrements or {}
+    args: list = [watermark, after if decrements else "", len(decrements)]
+    for field_name, count in decrements.items():
+        args += [field_name, count]
     for seed in seeds:
         script_keys += [keys.counter(seed.name), keys.unique_counter(seed.name), keys.stats(seed.name)]
         args += [seed.name, seed.total, seed.unique, len(seed.days)]
@@ -294,12 +331,7 @@ def _live_row(row: list, days: list[date]) -> LiveRow:
     )
 
 
-def read_entries(shard: int, after: str, count: int, client=None) -> list[tuple[str, dict]]:
+def read_entries(shard: int, after: str, count: int) -> list[tuple[str, dict]]:
     """Stream entries of ``shard`` strictly after ``after``, oldest first."""
-    client = client or get_redis()
     start = "-" if after == "0-0" else "(" + after
-    raw = client.xrange(Keys(shard).stream, min=start, max="+", count=count)
-    return [
-        (entry_id.decode(), {k.decode(): v.decode() for k, v in fields.items()})
-        for entry_id, fields in raw
-    ]
+    return get_redis(decode_responses=True).xrange(Keys(shard).stream, min=start, max="+", count=count)

@@ -38,7 +38,7 @@ def redis_url() -> str | None:
     return location or None
 
 
-def get_redis() -> redis.Redis:
+def get_redis(decode_responses: bool = False) -> redis.Redis:
     """A shared client; it never blocks longer than DJINSIGHT_REDIS_TIMEOUT."""
     url = redis_url()
     if not url:
@@ -47,7 +47,7 @@ def get_redis() -> redis.Redis:
             f"django-redis cache under CACHES[{settings.REDIS_CACHE_ALIAS!r}]."
         )
     timeout = settings.REDIS_TIMEOUT
-    key = (url, timeout)
+    key = (url, timeout, decode_responses)
     client = _clients.get(key)
     if client is None:
         with _lock:
@@ -58,6 +58,7 @@ def get_redis() -> redis.Redis:
                     socket_timeout=timeout,
                     socket_connect_timeout=timeout,
                     health_check_interval=30,
+                    decode_responses=decode_responses,
                 )
                 _clients[key] = client
     return client

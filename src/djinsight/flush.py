@@ -131,11 +131,10 @@ def flush_batch(shard: int, batch_size: int) -> int | None:
         return None
     if applied is None:
         return None
-    count, watermark, seeds = applied
-    buffer.trim(shard, watermark, seeds)
-    if count:
-        views_flushed.send(sender=None, shard=shard, views=count)
-    return count
+    buffer.trim(shard, applied.watermark, applied.seeds, applied.after, applied.decrements)
+    if applied.count:
+        views_flushed.send(sender=None, shard=shard, views=applied.count)
+    return applied.count
 
 
 def _lock_ledger(shard: int) -> FlushLedger | None:
@@ -147,7 +146,18 @@ def _lock_ledger(shard: int) -> FlushLedger | None:
     return rows.first()
 
 
-def _apply_batch(shard: int, batch_size: int):
+@dataclass
+class Applied:
+    """A committed batch, and what its trim needs."""
+
+    count: int
+    watermark: str
+    after: str = ""
+    seeds: list = field(default_factory=list)
+    decrements: dict = field(default_factory=dict)
+
+
+def _apply_batch(shard: int, batch_size: int) -> Applied | None:
     ledger = _lock_ledger(shard)
     if ledger is None:
         return None
@@ -155,7 +165,7 @@ def _apply_batch(shard: int, batch_size: int):
     buffer.trim(shard, ledger.watermark)
     entries = buffer.read_entries(shard, ledger.watermark, batch_size)
     if not entries:
-        return 0, ledger.watermark, []
+        return Applied(0, ledger.watermark)
     watermark = entries[-1][0]
     advanced = FlushLedger.objects.filter(shard=shard, watermark=ledger.watermark).update(
         watermark=watermark, applied_views=F("applied_views") + len(entries)
@@ -166,7 +176,9 @@ def _apply_batch(shard: int, batch_size: int):
     content_types = _content_types(batch.objects)
     _write(batch, content_types)
     seeds = _seeds(shard, batch, content_types)
-    return len(entries), watermark, seeds
+    return Applied(
+        len(entries), watermark, ledger.watermark, seeds, buffer.pending_decrements(entries)
+    )
 
 
 def _models_by_label(labels) -> dict[str, type]:
