@@ -169,3 +169,20 @@ def test_summaries_are_per_local_day(client):
     days = dict(PageViewSummary.objects.values_list("date", "total_views"))
     assert days == {yesterday: 1, timezone.localdate(): 1}
     assert connection.vendor in {"sqlite", "postgresql", "mysql"}
+
+
+def test_live_total_exact_after_every_small_batch_of_unseeded_views(client, redis_client):
+    items = articles(2)
+    for k in range(10):
+        beacon(client, items[k % 2], **visitor(k % 3))
+    flush.ensure_ledger()
+    expected = {ObjectName.of(a): s.total_views for a, s in zip(items, get_stats(items).values())}
+    while True:
+        applied = [flush.flush_batch(s, 3) for s in range(4)]
+        fresh = list(Article.objects.order_by("pk"))
+        live = get_stats(fresh)
+        assert {name: s.total_views for name, s in live.items()} == expected
+        if not any(applied):
+            break
+    for shard in range(4):
+        assert redis_client.hlen(Keys(shard).pending) == 0
