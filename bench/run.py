@@ -252,7 +252,7 @@ def bench_record(ns, port: int, results: dict) -> None:
     url = f"http://127.0.0.1:{port}"
     paths = {"floor": "/floor/", "djinsight": "/djinsight/record/"}
     if ns.fastpath:
-        paths["fastpath"] = "/djinsight/record/?fast"  # see bench/wsgi_fast.py
+        paths["fastpath"] = "/djinsight/record/?fast"  # bench/wsgi.py routes "?fast" via the fast path
     counted = {"ok": 0, "runs": 0}
     runs = iter(range(1, 10_000))
 
@@ -281,6 +281,9 @@ def bench_record(ns, port: int, results: dict) -> None:
         status = client.post("/djinsight/record/", body, content_type="text/plain").status_code
     counted["ok"] += 2
     results["record_calls"] = {"status": status, "sql": calls["sql"], "redis": calls["redis"]}
+    if ns.fastpath:
+        results["fastpath_calls"] = fastpath_calls(body)
+        counted["ok"] += 2
 
     # Correctness: flush everything, then compare stored counts with the 2xx answers.
     process_pageviews(batch_size=5000)
@@ -296,6 +299,32 @@ def bench_record(ns, port: int, results: dict) -> None:
     }
     log(f"  correctness: {counted['ok']} views answered 2xx, {stored} stored after flush "
         f"(allowance for in-flight: {slack})")
+
+
+def fastpath_calls(body: str) -> dict:
+    """SQL queries and Redis round trips of one beacon through djinsight.fastpath, in process."""
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from djinsight.fastpath import BeaconMiddleware
+
+    app = BeaconMiddleware(WSGIHandler())
+    statuses = []
+
+    def post() -> None:
+        data = body.encode()
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/djinsight/record/", "HTTP_HOST": "127.0.0.1",
+                   "HTTP_X_FORWARDED_FOR": "192.0.2.11", "HTTP_USER_AGENT": "bench",
+                   "CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)}
+        setup_testing_defaults(environ)
+        app(environ, lambda status, headers, exc_info=None: statuses.append(int(status.split()[0])))
+
+    post()  # resolves the beacon path
+    with count_calls() as calls:
+        post()
+    return {"status": statuses[-1], "sql": calls["sql"], "redis": calls["redis"]}
 
 
 def bench_live(ns, port: int, results: dict) -> None:
@@ -501,6 +530,10 @@ def table(results: dict, ns) -> str:
                 ("Fast path, p99 latency", f"{f['p99_ms']:.2f} ms", f"{p['p99_ms']:.2f} ms",
                  f"{p['p99_ratio']:.2f}x", "", ""),
             ]
+            fc = results.get("fastpath_calls")
+            if fc:
+                rows.append(("Fast path: SQL queries / Redis round trips per view", "", f"{fc['sql']} / {fc['redis']}",
+                             "", "0 / 1", goal(fc["sql"] == 0 and fc["redis"] == 1 and fc["status"] == 204)))
         c, calls = results["record_correctness"], results["record_calls"]
         rows += [
             ("Record: views stored after flush vs 2xx answered", f"{c['answered_2xx']:,}",

@@ -1,11 +1,18 @@
-"""The beacon endpoint and the live-figures endpoint."""
+"""The beacon endpoint.
+
+The work is done by plain functions on anything with ``META``, ``COOKIES`` and
+``body`` (a Django request, or the WSGI fast path's request in fastpath.py), so
+the Django view and the fast path validate and record exactly alike.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from typing import Any, Protocol
 
 import redis
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,14 +32,38 @@ MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 MAX_BACKDATE_MS = 24 * 60 * 60 * 1000
 
 
+class BeaconRequest(Protocol):
+    """What recording a beacon reads from a request."""
+
+    META: Mapping[str, Any]
+    COOKIES: Mapping[str, str]
+
+    @property
+    def body(self) -> bytes: ...
+
+
 def error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
 class BadRequest(Exception):
+    """Why a request was not recorded: an HTTP status and a stable error code."""
+
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+
+    def json(self) -> bytes:
+        """The error body, byte for byte what ``error()`` sends."""
+        return json.dumps({"error": {"code": self.code, "message": self.message}}).encode()
+
+
+def method_not_allowed() -> BadRequest:
+    return BadRequest("method_not_allowed", "use POST", status=405)
+
+
+def unavailable() -> BadRequest:
+    return BadRequest("unavailable", "view not recorded: analytics store unavailable", status=503)
 
 
 def _text(payload: dict, key: str, limit: int) -> str:
@@ -56,7 +87,8 @@ def _timestamp_ms(payload: dict) -> int:
     return value
 
 
-def parse_payload(request: HttpRequest) -> dict:
+def parse_payload(request: BeaconRequest) -> dict:
+    # The declared length is checked before the body is read, so a huge body is never read.
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > settings.MAX_BODY_BYTES:
         raise BadRequest("body_too_large", "request body is too large", status=413)
@@ -72,13 +104,13 @@ def parse_payload(request: HttpRequest) -> dict:
     return payload
 
 
-def _do_not_track(request: HttpRequest) -> bool:
+def _do_not_track(request: BeaconRequest) -> bool:
     return settings.RESPECT_DNT and (
         request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1"
     )
 
 
-def build_view(request: HttpRequest, payload: dict) -> buffer.View:
+def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
     try:
         name = unsign(payload.get("ref"))
     except BadReference as exc:
@@ -98,6 +130,22 @@ def build_view(request: HttpRequest, payload: dict) -> buffer.View:
     )
 
 
+def record(request: BeaconRequest) -> None:
+    """Validate a POSTed beacon and record it; BadRequest (4xx, or 503) says why not."""
+    view = build_view(request, parse_payload(request))
+    if not settings.ENABLE_TRACKING or _do_not_track(request):
+        return
+    if outage.should_skip():
+        raise unavailable()
+    try:
+        unique = buffer.record_view(view)
+    except (redis.RedisError, OSError, ConfigurationError) as exc:
+        outage.failed(exc)
+        raise unavailable() from None
+    outage.succeeded()
+    view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class RecordView(View):
     """POST a signed object reference; 204 when recorded, JSON 4xx when not."""
@@ -105,27 +153,16 @@ class RecordView(View):
     http_method_names = ["post", "options"]
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        response = error(405, "method_not_allowed", "use POST")
+        exc = method_not_allowed()
+        response = error(exc.status, exc.code, exc.message)
         response["Allow"] = "POST"
         return response
 
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
-            payload = parse_payload(request)
-            view = build_view(request, payload)
+            record(request)
         except BadRequest as exc:
             return error(exc.status, exc.code, exc.message)
-        if not settings.ENABLE_TRACKING or _do_not_track(request):
-            return HttpResponse(status=204)
-        if outage.should_skip():
-            return error(503, "unavailable", "view not recorded: analytics store unavailable")
-        try:
-            unique = buffer.record_view(view)
-        except (redis.RedisError, OSError, ConfigurationError) as exc:
-            outage.failed(exc)
-            return error(503, "unavailable", "view not recorded: analytics store unavailable")
-        outage.succeeded()
-        view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
         return HttpResponse(status=204)
 
 
