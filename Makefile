@@ -9,7 +9,7 @@ export DJINSIGHT_TEST_POSTGRES ?= 127.0.0.1:5432
 export DJINSIGHT_TEST_MYSQL ?= 127.0.0.1:3306
 export DJINSIGHT_TEST_REDIS ?= redis://127.0.0.1:6379/15
 
-.PHONY: help venv system-deps test test-one demo screenshots bench lint clean
+.PHONY: help venv system-deps test test-django6 demo screenshots bench lint clean
 
 help:
 	@echo "make demo         run the demo site (embedded Redis when REDIS_URL is unset)"
@@ -36,6 +36,15 @@ test: system-deps venv
 	  DJINSIGHT_TEST_DB=$$db $(PY) -m pytest $(PYTEST_ARGS) $$( [ $$db = sqlite ] || echo '-m "not browser and not demo"' ); \
 	done
 
+# Django 6 needs Python 3.12+: a second virtualenv, SQLite, everything but browser/demo/crash tests.
+PY312 ?= $(firstword $(shell command -v python3.13 python3.12 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3))
+test-django6: system-deps
+	@if [ -z "$(PY312)" ]; then echo "no Python 3.12+ found: skipping the Django 6 run"; exit 0; fi; \
+	set -e; [ -f .venv-dj6/.installed ] || { $(PY312) -m venv .venv-dj6; .venv-dj6/bin/pip install -q --upgrade pip; \
+	  .venv-dj6/bin/pip install -q 'django>=6,<7' -e '.[test,wagtail,useragent]'; touch .venv-dj6/.installed; }; \
+	echo "=== tests on Django $$(.venv-dj6/bin/python -m django --version), $$(.venv-dj6/bin/python --version) ==="; \
+	DJINSIGHT_TEST_DB=sqlite .venv-dj6/bin/python -m pytest $(PYTEST_ARGS) -m "not browser and not demo and not slow"
+
 demo: venv
 	$(PY) example/run_demo.py
 
@@ -49,4 +58,4 @@ lint: venv
 	$(VENV)/bin/ruff check src tests
 
 clean:
-	rm -rf $(VENV) .demo .bench
+	rm -rf $(VENV) .venv-dj6 .demo .bench
