@@ -37,7 +37,7 @@ test: system-deps venv
 	done
 
 # Django 6 needs Python 3.12+: a second virtualenv, SQLite, everything but browser/demo/crash tests.
-PY312 ?= $(firstword $(shell command -v python3.13 python3.12 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3))
+PY312 ?= $(shell sh scripts/find-python312.sh)
 test-django6: system-deps
 	@if [ -z "$(PY312)" ]; then echo "no Python 3.12+ found: skipping the Django 6 run"; exit 0; fi; \
 	set -e; [ -f .venv-dj6/.installed ] || { $(PY312) -m venv .venv-dj6; .venv-dj6/bin/pip install -q --upgrade pip; \
