@@ -18,8 +18,8 @@ from tests.testapp.models import Article, Product
 
 HOSTILE = '<script>alert("x")</script>\'"&' + "A" * 3000
 HOSTILE_REFERRER = '"><script>alert(1)</script>'
-HOSTILE_PATH = '/<script>alert(2)</script>/'
-HOSTILE_UA = '<img src=x onerror=alert(3)>"\'' + "B" * 400
+HOSTILE_PATH = "/<script>alert(2)</script>/"
+HOSTILE_UA = "<img src=x onerror=alert(3)>\"'" + "B" * 400
 
 
 def local(day, hour, minute=0):
@@ -45,8 +45,17 @@ def summary(obj, day, total, unique):
 
 
 def log(obj, when, **fields):
-    defaults = dict(path="/a/", referrer="", referrer_domain="", user_agent="ua",
-                    browser="", os="", device="", visitor="v", is_unique=True)
+    defaults = dict(
+        path="/a/",
+        referrer="",
+        referrer_domain="",
+        user_agent="ua",
+        browser="",
+        os="",
+        device="",
+        visitor="v",
+        is_unique=True,
+    )
     defaults.update(fields)
     return PageViewLog.objects.create(
         content_type=ContentType.objects.get_for_model(obj),
@@ -69,14 +78,45 @@ def build() -> Fixture:
     summary(hostile, d(2), 7, 7)
     summary(hostile, d(10), 20, 5)  # previous period
     summary(product, d(0), 2, 1)
-    log(alpha, local(d(0), 9, 30), referrer="https://evil.example/x", referrer_domain="evil.example",
-        browser="Firefox", os="Linux", device="Other", user_agent=HOSTILE_UA)
-    log(alpha, local(d(0), 9, 45), referrer=HOSTILE_REFERRER, referrer_domain=HOSTILE_REFERRER,
-        path=HOSTILE_PATH, browser="Chrome", os="Windows", device="Other", user_agent=HOSTILE_UA)
-    log(hostile, local(d(1), 22, 10), referrer_domain="evil.example", browser="Firefox",
-        os="Mac OS X", device="iPhone", is_unique=False)
-    log(alpha, local(d(30), 12, 0), referrer_domain="old.example", browser="Old", os="Old",
-        device="Old", path="/old/")
+    log(
+        alpha,
+        local(d(0), 9, 30),
+        referrer="https://evil.example/x",
+        referrer_domain="evil.example",
+        browser="Firefox",
+        os="Linux",
+        device="Other",
+        user_agent=HOSTILE_UA,
+    )
+    log(
+        alpha,
+        local(d(0), 9, 45),
+        referrer=HOSTILE_REFERRER,
+        referrer_domain=HOSTILE_REFERRER,
+        path=HOSTILE_PATH,
+        browser="Chrome",
+        os="Windows",
+        device="Other",
+        user_agent=HOSTILE_UA,
+    )
+    log(
+        hostile,
+        local(d(1), 22, 10),
+        referrer_domain="evil.example",
+        browser="Firefox",
+        os="Mac OS X",
+        device="iPhone",
+        is_unique=False,
+    )
+    log(
+        alpha,
+        local(d(30), 12, 0),
+        referrer_domain="old.example",
+        browser="Old",
+        os="Old",
+        device="Old",
+        path="/old/",
+    )
     return Fixture(alpha, hostile, product, today)
 
 

@@ -88,19 +88,24 @@ def test_report_figures_match_the_hand_computed_fixture(fx):
     assert d.totals.views_change == round(100 / 23, 1)
     assert d.totals.returning == 10
     assert [(r.name, r.views, r.unique) for r in d.top] == [
-        ("Alpha", 15, 6), (data.HOSTILE[:200], 7, 7), ("Product: Widget", 2, 1)
+        ("Alpha", 15, 6),
+        (data.HOSTILE[:200], 7, 7),
+        ("Product: Widget", 2, 1),
     ]
     assert [(r.name, r.views, r.previous_views) for r in d.trending] == [
-        ("Alpha", 15, 3), ("Product: Widget", 2, 0)
+        ("Alpha", 15, 3),
+        ("Product: Widget", 2, 0),
     ]
     assert d.trending[0].growth_percent == 400.0
     assert d.trending[1].growth_percent is None
     assert [(t.label, t.views, t.unique, t.previous_views, t.objects) for t in d.types] == [
-        ("testapp.article", 22, 13, 23, 2), ("testapp.product", 2, 1, 0, 1)
+        ("testapp.article", 22, 13, 23, 2),
+        ("testapp.product", 2, 1, 0, 1),
     ]
     per_type = {t.label: [r.name for r in rows] for t, rows in d.per_type}
     assert per_type == {
-        "testapp.article": ["Alpha", data.HOSTILE[:200]], "testapp.product": ["Product: Widget"]
+        "testapp.article": ["Alpha", data.HOSTILE[:200]],
+        "testapp.product": ["Product: Widget"],
     }
     assert d.referrers == [("evil.example", 2), (data.HOSTILE_REFERRER, 1)]
     assert d.paths == [("/a/", 2), (data.HOSTILE_PATH, 1)]
@@ -122,7 +127,9 @@ def test_weekly_and_monthly_series_bucket_from_monday_and_the_first(fx):
     assert sum(p.views for p in weekly) == 24 + 23 + 100
     week = {p.start: p.views for p in weekly}
     assert week[today - timedelta(days=today.weekday())] == sum(
-        v for n, v in [(0, 12), (1, 5), (2, 7)] if (today - timedelta(days=n)).weekday() <= today.weekday()
+        v
+        for n, v in [(0, 12), (1, 5), (2, 7)]
+        if (today - timedelta(days=n)).weekday() <= today.weekday()
         and today - timedelta(days=n) >= today - timedelta(days=today.weekday())
     )
     monthly = reports.series(rng, "month")
@@ -169,8 +176,13 @@ def test_dashboard_custom_range_and_bad_parameters(analyst_client, fx):
     since = (fx.today - timedelta(days=1)).isoformat()
     response = analyst_client.get(DASHBOARD, {"since": since, "until": fx.today.isoformat()})
     assert re.search(r'id="total-views">.*?class="value">17<', response.content.decode(), re.S)
-    for params in ({"since": "2024-13-45"}, {"period": "0"}, {"granularity": "hour"},
-                   {"since": "2024-05-02", "until": "2024-05-01"}, {"period": "x" * 5000}):
+    for params in (
+        {"since": "2024-13-45"},
+        {"period": "0"},
+        {"granularity": "hour"},
+        {"since": "2024-05-02", "until": "2024-05-01"},
+        {"period": "x" * 5000},
+    ):
         response = analyst_client.get(DASHBOARD, params)
         assert response.status_code == 200, params
         assert 'id="djinsight-error"' in response.content.decode()
@@ -186,10 +198,20 @@ def test_dashboard_query_count_does_not_grow_with_objects(
     for i in range(objects):
         article = Article.objects.create(title=f"a{i}", slug=f"a{i}")
         product = Product.objects.create(name=f"p{i}")
-        PageViewSummary.objects.create(content_type=ct, object_id=str(article.pk), date=today,
-                                       total_views=i + 1, unique_views=1)
-        PageViewSummary.objects.create(content_type=pct, object_id=str(product.pk), date=today,
-                                       total_views=i + 1, unique_views=1)
+        PageViewSummary.objects.create(
+            content_type=ct,
+            object_id=str(article.pk),
+            date=today,
+            total_views=i + 1,
+            unique_views=1,
+        )
+        PageViewSummary.objects.create(
+            content_type=pct,
+            object_id=str(product.pk),
+            date=today,
+            total_views=i + 1,
+            unique_views=1,
+        )
         data.log(article, timezone.now(), referrer_domain=f"r{i}.example", browser=f"b{i}")
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         response = analyst_client.get(DASHBOARD, {"period": "30", "granularity": "week"})
@@ -239,10 +261,14 @@ def test_mixin_adds_sortable_views_column(admin_client, fx):
     html = response.content.decode()
     assert response.status_code == 200
     assert "column-views_column" in html and "sortable" in html
-    assert html.index("Alpha") < html.index("hostile") or html.index("Alpha") < html.index("&lt;script")
+    assert html.index("Alpha") < html.index("hostile") or html.index("Alpha") < html.index(
+        "&lt;script"
+    )
 
 
-def test_mixin_change_page_shows_the_objects_daily_views(admin_client, fx, django_assert_max_num_queries):
+def test_mixin_change_page_shows_the_objects_daily_views(
+    admin_client, fx, django_assert_max_num_queries
+):
     response = admin_client.get(f"/admin/testapp/article/{fx.alpha.pk}/change/")
     html = response.content.decode()
     assert "djinsight-object-chart" in html
@@ -267,9 +293,12 @@ def test_date_range_parameters():
     assert DateRange(
         timezone.localdate(), timezone.localdate()
     ).previous().until == timezone.localdate() - timedelta(days=1)
-    for bad, code in [({"period": "-1"}, "invalid_period"), ({"since": "2024-02-30"}, "invalid_date"),
-                      ({"since": "2024-02-02", "until": "2024-02-01"}, "invalid_range"),
-                      ({"since": "1000-01-01", "until": "2024-01-01"}, "invalid_date")]:
+    for bad, code in [
+        ({"period": "-1"}, "invalid_period"),
+        ({"since": "2024-02-30"}, "invalid_date"),
+        ({"since": "2024-02-02", "until": "2024-02-01"}, "invalid_range"),
+        ({"since": "1000-01-01", "until": "2024-01-01"}, "invalid_date"),
+    ]:
         with pytest.raises(BadParameter) as info:
             DateRange.from_params(bad)
         assert info.value.code == code

@@ -49,7 +49,9 @@ def body(response):
 # -- authentication ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["summary/", "top/", "timeseries/", "export/", "stats/testapp.article/1/"])
+@pytest.mark.parametrize(
+    "path", ["summary/", "top/", "timeseries/", "export/", "stats/testapp.article/1/"]
+)
 def test_anonymous_gets_401_json(client, path):
     response = get(client, path)
     assert response.status_code == 401
@@ -117,10 +119,13 @@ def test_summary_matches_the_fixture(client, fx, token):
     assert result["change"]["views"] == round(100 / 23, 1)
     assert result["views_per_visitor"] == round(24 / 14, 2)
     assert result["range"] == {
-        "since": (fx.today - timedelta(days=6)).isoformat(), "until": fx.today.isoformat(), "days": 7
+        "since": (fx.today - timedelta(days=6)).isoformat(),
+        "until": fx.today.isoformat(),
+        "days": 7,
     }
     assert [(t["content_type"], t["views"], t["objects"]) for t in result["content_types"]] == [
-        ("testapp.article", 22, 2), ("testapp.product", 2, 1)
+        ("testapp.article", 22, 2),
+        ("testapp.product", 2, 1),
     ]
 
 
@@ -128,7 +133,8 @@ def test_top_content_paginates_and_filters_by_content_type(client, fx, token):
     first = body(get(client, "top/", token, period=7, limit=2))
     assert first["count"] == 3 and first["pages"] == 2 and first["previous"] is None
     assert [(r["name"], r["views"]) for r in first["results"]] == [
-        ("Alpha", 15), (data.HOSTILE[:200], 7)
+        ("Alpha", 15),
+        (data.HOSTILE[:200], 7),
     ]
     assert "page=2" in first["next"]
     second = body(client.get(first["next"], HTTP_AUTHORIZATION=f"Bearer {token}"))
@@ -143,8 +149,16 @@ def test_timeseries_for_everything_a_type_and_one_object(client, fx, token):
     assert [p["views"] for p in everything["results"]] == [0, 0, 0, 0, 7, 5, 12]
     articles = body(get(client, "timeseries/", token, period=7, content_type="testapp.article"))
     assert [p["views"] for p in articles["results"]][-3:] == [7, 5, 10]
-    product = body(get(client, "timeseries/", token, period=7, content_type="testapp.product",
-                       object_id=str(fx.product.pk)))
+    product = body(
+        get(
+            client,
+            "timeseries/",
+            token,
+            period=7,
+            content_type="testapp.product",
+            object_id=str(fx.product.pk),
+        )
+    )
     assert [p["views"] for p in product["results"]][-1] == 2
     assert sum(p["views"] for p in product["results"]) == 2
     monthly = body(get(client, "timeseries/", token, period=90, granularity="month"))
@@ -176,8 +190,16 @@ def test_object_stats_are_live_figures(client, fx, token):
         ("top/", {"content_type": "nope"}, "unknown_content_type"),
         ("timeseries/", {"granularity": "hour"}, "invalid_granularity"),
         ("timeseries/", {"object_id": "5"}, "missing_content_type"),
-        ("timeseries/", {"content_type": "testapp.product", "object_id": "not-a-uuid"}, "invalid_object_id"),
-        ("timeseries/", {"content_type": "testapp.article", "object_id": "abc"}, "invalid_object_id"),
+        (
+            "timeseries/",
+            {"content_type": "testapp.product", "object_id": "not-a-uuid"},
+            "invalid_object_id",
+        ),
+        (
+            "timeseries/",
+            {"content_type": "testapp.article", "object_id": "abc"},
+            "invalid_object_id",
+        ),
         ("export/", {"format": "xlsx"}, "invalid_format"),
         ("export/", {"kind": "users"}, "invalid_kind"),
         ("stats/testapp.untracked/1/", {}, "unknown_content_type"),
@@ -206,7 +228,11 @@ def test_openapi_schema_describes_every_endpoint(client):
     schema = body(response)
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {
-        "/stats/{content_type}/{object_id}/", "/top/", "/timeseries/", "/summary/", "/export/"
+        "/stats/{content_type}/{object_id}/",
+        "/top/",
+        "/timeseries/",
+        "/summary/",
+        "/export/",
     }
     assert schema["servers"][0]["url"] == "/djInsight/api"
     assert "bearerAuth" in schema["components"]["securitySchemes"]
@@ -218,7 +244,10 @@ def test_export_endpoint_streams_ndjson(client, fx, token):
     lines = b"".join(response.streaming_content).decode().splitlines()
     rows = [json.loads(line) for line in lines]
     assert len(rows) == 3
-    assert {r["referrer_domain"] for r in rows} == {"evil.example", data.HOSTILE_REFERRER, "evil.example"}
+    assert {r["referrer_domain"] for r in rows} == {
+        "evil.example",
+        data.HOSTILE_REFERRER,
+    }
 
 
 # -- query counts --------------------------------------------------------------------
@@ -233,8 +262,9 @@ def _objects(n: int) -> list[Article]:
         article = Article.objects.create(title=f"a{i}", slug=f"a{i}", total_views=i)
         product = Product.objects.create(id=uuid.uuid4(), name=f"p{i}")
         for obj, t in ((article, ct), (product, pct)):
-            PageViewSummary.objects.create(content_type=t, object_id=str(obj.pk), date=today,
-                                           total_views=i + 1, unique_views=1)
+            PageViewSummary.objects.create(
+                content_type=t, object_id=str(obj.pk), date=today, total_views=i + 1, unique_views=1
+            )
         articles.append(article)
     return articles
 

@@ -22,7 +22,9 @@ def fx():
     return data.build()
 
 
-@pytest.mark.parametrize("value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "=HYPERLINK(\"x\")"])
+@pytest.mark.parametrize(
+    "value", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", '=HYPERLINK("x")']
+)
 def test_formula_cells_are_neutralised(value):
     assert export.neutralise(value) == "'" + value
 
@@ -33,15 +35,23 @@ def test_other_cells_are_left_alone(value):
 
 
 def test_csv_export_of_hostile_logs_is_inert(fx):
-    data.log(fx.alpha, data.local(fx.today, 8), path="=cmd|' /C calc'!A0",
-             referrer="@SUM(1+1)", referrer_domain="+evil", user_agent="-2+3")
+    data.log(
+        fx.alpha,
+        data.local(fx.today, 8),
+        path="=cmd|' /C calc'!A0",
+        referrer="@SUM(1+1)",
+        referrer_domain="+evil",
+        user_agent="-2+3",
+    )
     text = "".join(export.lines("csv", "logs", export.rows("logs", DateRange.last(7))))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 4
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
-    hostile = next(r for r in rows if r["viewed_at"].startswith(str(fx.today)) and r["path"].startswith("'"))
+    hostile = next(
+        r for r in rows if r["viewed_at"].startswith(str(fx.today)) and r["path"].startswith("'")
+    )
     assert hostile["path"] == "'=cmd|' /C calc'!A0"
     assert hostile["referrer"] == "'@SUM(1+1)" and hostile["user_agent"] == "'-2+3"
 
@@ -50,9 +60,12 @@ def test_summaries_csv_has_labels_and_only_the_range(fx):
     text = "".join(export.lines("csv", "summaries", export.rows("summaries", DateRange.last(7))))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["content_type"], r["total_views"]) for r in rows] == [
-        ("testapp.article", "7"), ("testapp.article", "5"), ("testapp.article", "10"), ("testapp.product", "2")
-    ] or sorted(int(r["total_views"]) for r in rows) == [2, 5, 7, 10]
-    assert {r["content_type"] for r in rows} == {"testapp.article", "testapp.product"}
+        ("testapp.article", "7"),
+        ("testapp.article", "5"),
+        ("testapp.article", "10"),
+        ("testapp.product", "2"),
+    ]
+    assert rows[-1]["object_id"] == str(fx.product.pk)
 
 
 def test_ndjson_keeps_text_exactly(fx):
@@ -65,8 +78,19 @@ def test_ndjson_keeps_text_exactly(fx):
 def test_command_writes_a_file_with_a_progress_bar(fx, tmp_path, capsys):
     out = tmp_path / "logs.csv"
     since = (fx.today - timedelta(days=6)).isoformat()
-    call_command("djinsight_export", "--format", "csv", "--kind", "logs", "--since", since,
-                 "--until", fx.today.isoformat(), "--output", str(out))
+    call_command(
+        "djinsight_export",
+        "--format",
+        "csv",
+        "--kind",
+        "logs",
+        "--since",
+        since,
+        "--until",
+        fx.today.isoformat(),
+        "--output",
+        str(out),
+    )
     rows = list(csv.DictReader(out.open(newline="")))
     assert len(rows) == 3
     err = capsys.readouterr().err
@@ -98,7 +122,7 @@ def test_command_rejects_bad_flags_clearly(args, message):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_command_memory_stays_flat_with_many_rows():
-    """Peak memory of an exporting process grows by well under 20 MB from 2k to 40k rows."""
+    """The Python heap peak of an export does not grow with the number of rows."""
     from django.contrib.contenttypes.models import ContentType
     from django.utils import timezone
 
@@ -106,10 +130,12 @@ def test_command_memory_stays_flat_with_many_rows():
     from tests.testapp.models import Article
 
     code = (
-        "import django, resource; django.setup();"
+        "import django, tracemalloc; django.setup();"
         "from django.core.management import call_command;"
-        "call_command('djinsight_export', '--kind', 'logs', '--output', '/dev/null', '--no-progress');"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "tracemalloc.start();"
+        "call_command('djinsight_export', '--kind', 'logs', '--output', '/dev/null',"
+        " '--no-progress');"
+        "print(tracemalloc.get_traced_memory()[1])"
     )
     ct = ContentType.objects.get_for_model(Article)
     now = timezone.now()
@@ -117,13 +143,25 @@ def test_command_memory_stays_flat_with_many_rows():
     def peak(rows: int) -> int:
         PageViewLog.objects.all().delete()
         PageViewLog.objects.bulk_create(
-            [PageViewLog(content_type=ct, object_id=str(i), viewed_at=now, path="/p/" + "x" * 500)
-             for i in range(rows)], batch_size=2000)
-        result = subprocess.run([sys.executable, "-c", code], env=child_env(), cwd=ROOT,
-                                capture_output=True, text=True, timeout=300)
+            [
+                PageViewLog(
+                    content_type=ct, object_id=str(i), viewed_at=now, path="/p/" + "x" * 500
+                )
+                for i in range(rows)
+            ],
+            batch_size=2000,
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env=child_env(),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         return int(result.stdout.strip().splitlines()[-1])
 
-    small, large = peak(2000), peak(40000)
-    # 40k rows of ~600 bytes is ~24 MB of data: held in memory it would show
-    assert large - small < 12_000, (small, large)  # KiB
+    peaks = [peak(n) for n in (2000, 60000)]
+    # 58k more rows of ~600 bytes is ~35 MB of text: held in memory it would show
+    assert peaks[1] - peaks[0] < 2_000_000, peaks  # bytes of Python heap at the peak

@@ -46,7 +46,10 @@ def test_with_views_works_for_uuid_primary_keys(fx):
 
 def test_popular_orders_by_views_and_skips_unviewed(fx):
     Article.objects.create(title="Never", slug="never")
-    assert [(a.slug, a.views) for a in articles().popular(days=7)] == [("alpha", 15), ("hostile", 7)]
+    assert [(a.slug, a.views) for a in articles().popular(days=7)] == [
+        ("alpha", 15),
+        ("hostile", 7),
+    ]
     assert [a.slug for a in articles().popular(days=1)] == ["alpha"]
 
 

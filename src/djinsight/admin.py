@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, connection
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -42,14 +43,28 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(PageViewLog)
 class PageViewLogAdmin(ReadOnlyAdmin):
     list_display = (
-        "viewed_at", "content_type", "object_id", "path", "referrer_domain",
-        "browser", "os", "device", "is_unique",
+        "viewed_at",
+        "content_type",
+        "object_id",
+        "path",
+        "referrer_domain",
+        "browser",
+        "os",
+        "device",
+        "is_unique",
     )
     list_filter = ("is_unique", "device", "browser", "os", "content_type")
     search_fields = ("object_id", "path", "referrer_domain")
-    date_hierarchy = "viewed_at"
     list_select_related = ("content_type",)
     ordering = ("-viewed_at",)
+
+    @property
+    def date_hierarchy(self) -> str | None:
+        # MySQL/MariaDB without time-zone tables cannot bucket datetimes by local day
+        try:
+            return "viewed_at" if connection.features.has_zoneinfo_database else None
+        except DatabaseError:
+            return "viewed_at"
 
 
 @admin.register(PageViewSummary)
@@ -136,7 +151,11 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
             return TemplateResponse(
                 request,
                 "djinsight/admin/dashboard_error.html",
-                {**self.admin_site.each_context(request), "title": _("Export"), "error": exc.message},
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Export"),
+                    "error": exc.message,
+                },
                 status=400,
             )
         return export.streaming_response(fmt, kind, rng)

@@ -40,7 +40,9 @@ class SafeJsonResponse(JsonResponse):
     def __init__(self, data, **kwargs) -> None:
         super().__init__(data, **kwargs)
         self.content = (
-            self.content.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+            self.content.replace(b"<", b"\\u003c")
+            .replace(b">", b"\\u003e")
+            .replace(b"&", b"\\u0026")
         )
 
 
@@ -58,7 +60,9 @@ def authenticate(request: HttpRequest) -> None:
         scheme, _, raw = header.partition(" ")
         raw = raw.strip()
         if scheme.lower() != "bearer" or not raw or len(raw) > 200:
-            raise ApiError(401, "invalid_token", "send the token as 'Authorization: Bearer <token>'")
+            raise ApiError(
+                401, "invalid_token", "send the token as 'Authorization: Bearer <token>'"
+            )
         token = ApiToken.objects.filter(key_hash=ApiToken.hash(raw), is_active=True).first()
         if token is None:
             raise ApiError(401, "invalid_token", "the API token is unknown or revoked")
@@ -70,7 +74,9 @@ def authenticate(request: HttpRequest) -> None:
     if user is None or not user.is_authenticated:
         raise ApiError(401, "not_authenticated", "log in as staff or send an API token")
     if not (user.is_active and user.is_staff and user.has_perm("djinsight.view_analytics")):
-        raise ApiError(403, "permission_denied", "the djinsight.view_analytics permission is required")
+        raise ApiError(
+            403, "permission_denied", "the djinsight.view_analytics permission is required"
+        )
 
 
 def api_view(func):

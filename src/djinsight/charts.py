@@ -54,8 +54,13 @@ def line_chart(
         format_html(
             '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc"/>'
             '<text x="{}" y="{}" text-anchor="end" font-size="11">{}</text>',
-            left, f"{y(tick):.1f}", width - right, f"{y(tick):.1f}",
-            left - 6, f"{y(tick) + 4:.1f}", tick,
+            left,
+            f"{y(tick):.1f}",
+            width - right,
+            f"{y(tick):.1f}",
+            left - 6,
+            f"{y(tick) + 4:.1f}",
+            tick,
         )
         for tick in (0, peak // 2 if peak >= 2 else 0, peak)
     ]
@@ -63,7 +68,9 @@ def line_chart(
     parts += [
         format_html(
             '<text x="{}" y="{}" text-anchor="middle" font-size="11">{}</text>',
-            f"{x(i):.1f}", height - 8, _short(label, 12),
+            f"{x(i):.1f}",
+            height - 8,
+            _short(label, 12),
         )
         for i, label in enumerate(labels)
         if i % every == 0
@@ -75,13 +82,20 @@ def line_chart(
             format_html(
                 '<polyline class="djinsight-series" fill="none" stroke="{}" stroke-width="2" '
                 'points="{}"><title>{}</title></polyline>',
-                color, points, name,
+                color,
+                points,
+                name,
             )
         )
         parts += [
             format_html(
                 '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}: {} {}</title></circle>',
-                f"{x(i):.1f}", f"{y(v):.1f}", color, labels[i] if i < len(labels) else "", v, name,
+                f"{x(i):.1f}",
+                f"{y(v):.1f}",
+                color,
+                labels[i] if i < len(labels) else "",
+                v,
+                name,
             )
             for i, v in enumerate(values)
         ]
@@ -110,21 +124,33 @@ def bar_chart(
         length = max(1, round(plot_w * value / peak)) if value else 0
         parts.append(
             format_html(
-                '<g><title>{}: {}</title>'
+                "<g><title>{}: {}</title>"
                 '<text x="0" y="{}" font-size="12">{}</text>'
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>'
                 '<text x="{}" y="{}" font-size="12">{}</text></g>',
-                label, value,
-                top + bar - 5, _short(label, 26),
-                label_w, top, length, bar, COLORS[0],
-                label_w + length + 4, top + bar - 5, value,
+                label,
+                value,
+                top + bar - 5,
+                _short(label, 26),
+                label_w,
+                top,
+                length,
+                bar,
+                COLORS[0],
+                label_w + length + 4,
+                top + bar - 5,
+                value,
             )
         )
     return _svg(width, height, title, parts)
 
 
 def column_chart(
-    labels: Sequence[str], values: Sequence[int], width: int = 760, height: int = 180, title: str = ""
+    labels: Sequence[str],
+    values: Sequence[int],
+    width: int = 760,
+    height: int = 180,
+    title: str = "",
 ) -> SafeString:
     """Vertical columns (e.g. views by hour of day)."""
     left, bottom, top = 40, 22, 10
@@ -134,7 +160,10 @@ def column_chart(
     plot_h = height - top - bottom
     parts = [
         format_html(
-            '<text x="{}" y="{}" text-anchor="end" font-size="11">{}</text>', left - 6, top + 8, peak
+            '<text x="{}" y="{}" text-anchor="end" font-size="11">{}</text>',
+            left - 6,
+            top + 8,
+            peak,
         )
     ]
     for i, (label, value) in enumerate(zip(labels, values, strict=False)):
@@ -144,8 +173,16 @@ def column_chart(
             format_html(
                 '<g><title>{}: {}</title><rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>'
                 '<text x="{}" y="{}" text-anchor="middle" font-size="10">{}</text></g>',
-                label, value, f"{x + 1:.1f}", f"{top + plot_h - h:.1f}", f"{slot - 2:.1f}",
-                f"{h:.1f}", COLORS[0], f"{x + slot / 2:.1f}", height - 6, label,
+                label,
+                value,
+                f"{x + 1:.1f}",
+                f"{top + plot_h - h:.1f}",
+                f"{slot - 2:.1f}",
+                f"{h:.1f}",
+                COLORS[0],
+                f"{x + slot / 2:.1f}",
+                height - 6,
+                label,
             )
         )
     return _svg(width, height, title, parts)
@@ -155,5 +192,9 @@ def _svg(width: int, height: int, title: str, parts: list[SafeString]) -> SafeSt
     return format_html(
         '<svg class="djinsight-chart" xmlns="http://www.w3.org/2000/svg" role="img" '
         'viewBox="0 0 {} {}" width="100%" style="max-width:{}px" aria-label="{}">{}</svg>',
-        width, height, width, title, mark_safe("".join(parts)),  # noqa: S308 - built with format_html
+        width,
+        height,
+        width,
+        title,
+        mark_safe("".join(parts)),  # noqa: S308 - built with format_html
     )

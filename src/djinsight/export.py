@@ -27,8 +27,19 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjs
 COLUMNS = {
     "summaries": ["date", "content_type", "object_id", "total_views", "unique_views"],
     "logs": [
-        "viewed_at", "content_type", "object_id", "path", "referrer", "referrer_domain",
-        "user_agent", "browser", "os", "device", "ip_address", "visitor", "is_unique",
+        "viewed_at",
+        "content_type",
+        "object_id",
+        "path",
+        "referrer",
+        "referrer_domain",
+        "user_agent",
+        "browser",
+        "os",
+        "device",
+        "ip_address",
+        "visitor",
+        "is_unique",
     ],
 }
 # Spreadsheets run cells that start with these as formulas.

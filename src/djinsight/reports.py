@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, TruncHour, TruncMonth, TruncWee
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from .models import PageViewLog, PageViewSummary, PageViewStatisticsMixin
+from .models import PageViewLog, PageViewStatisticsMixin, PageViewSummary
 
 PRESET_DAYS = (7, 30, 90)
 MAX_DAYS = 3660
@@ -82,7 +82,9 @@ class DateRange:
         if (since or until) and not params.get("period"):  # a preset period wins
             until_date = _parse_date("until", until) if until else timezone.localdate()
             since_date = (
-                _parse_date("since", since) if since else until_date - timedelta(days=default_days - 1)
+                _parse_date("since", since)
+                if since
+                else until_date - timedelta(days=default_days - 1)
             )
             if since_date > until_date:
                 raise BadParameter(
@@ -114,7 +116,8 @@ def parse_int(params: Mapping[str, str], name: str, default: int, low: int, high
         return default
     if not str(raw).isdigit() or not low <= int(raw) <= high:
         raise BadParameter(
-            "invalid_" + name, f"{name!r} must be a whole number from {low} to {high}, not {str(raw)[:40]!r}"
+            "invalid_" + name,
+            f"{name!r} must be a whole number from {low} to {high}, not {str(raw)[:40]!r}",
         )
     return int(raw)
 
@@ -246,7 +249,9 @@ def bucket_start(day: date, granularity: str) -> date:
     return day
 
 
-def series(rng: DateRange, granularity: str = "day", content_type=None, object_id=None) -> list[Point]:
+def series(
+    rng: DateRange, granularity: str = "day", content_type=None, object_id=None
+) -> list[Point]:
     """Views per day, week (from Monday) or month, with empty buckets filled in. One query."""
     qs = summaries(rng, content_type, object_id)
     if granularity == "day":
@@ -330,9 +335,7 @@ def top_content(
 
 def count_content(rng: DateRange, content_type=None) -> int:
     """How many objects were viewed in the range (for pagination). One query."""
-    return (
-        summaries(rng, content_type).values("content_type_id", "object_id").distinct().count()
-    )
+    return summaries(rng, content_type).values("content_type_id", "object_id").distinct().count()
 
 
 def top_per_type(rng: DateRange, limit: int = 5) -> dict[int, list[ContentRow]]:
@@ -344,8 +347,9 @@ def top_per_type(rng: DateRange, limit: int = 5) -> dict[int, list[ContentRow]]:
     qn = connection.ops.quote_name
     table = qn(PageViewSummary._meta.db_table)
     ct, oid, day = qn("content_type_id"), qn("object_id"), qn("date")
+    # only quoted identifiers are interpolated; values go as parameters
     sql = (
-        f"SELECT ct, oid, views, uniq FROM ("
+        f"SELECT ct, oid, views, uniq FROM ("  # noqa: S608
         f" SELECT {ct} AS ct, {oid} AS oid, SUM({qn('total_views')}) AS views,"
         f" SUM({qn('unique_views')}) AS uniq,"
         f" ROW_NUMBER() OVER (PARTITION BY {ct} ORDER BY SUM({qn('total_views')}) DESC, {oid})"
@@ -425,7 +429,13 @@ def content_types(rng: DateRange) -> list[TypeRow]:
         .order_by("-views", "content_type_id")
     )
     return [
-        TypeRow(r["content_type_id"], int(r["views"]), int(r["unique"]), int(r["previous"]), r["objects"])
+        TypeRow(
+            r["content_type_id"],
+            int(r["views"]),
+            int(r["unique"]),
+            int(r["previous"]),
+            r["objects"],
+        )
         for r in rows
     ]
 
