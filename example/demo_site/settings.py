@@ -28,7 +28,7 @@ INSTALLED_APPS = [
     "wagtail",
     "wagtail.admin",
     "wagtail.users",
-    "wagtail.images",
+    "wagtail.images",  # Wagtail's admin needs images and documents installed
     "wagtail.documents",
     "wagtail.sites",
     "wagtail.search",
