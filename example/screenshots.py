@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Capture the demo's screens to docs/images/ with headless Chromium.
 
-    make screenshots                               # starts the demo (reusing .demo/), captures, stops it
-    python example/screenshots.py --url http://127.0.0.1:8000/   # use a demo that is already running
+    make screenshots     # starts the demo (reusing .demo/), captures, stops it
+    python example/screenshots.py --url http://127.0.0.1:8000/   # a demo already running
 
 1.png articles list · 2.png article analytics · 3.png components · 4.png product
 page · 5.png popular-content dashboard; then 6.png course · 7.png Wagtail blog

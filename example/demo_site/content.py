@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = "djinsight-demo"  # a local demo on 127.0.0.1; printed at start
+ADMIN_PASSWORD = "djinsight-demo"  # noqa: S105 - a local demo on 127.0.0.1; printed at start
 
 PARAGRAPHS = [
     "Counting page views sounds trivial until the counter becomes the hottest row in "
