@@ -29,6 +29,7 @@ CASES = [
     ("json string", lambda ref: b'"hello"', 400, "invalid_json"),
     ("invalid utf-8", lambda ref: b'{"ref": "\xff\xfe"}', 400, "invalid_json"),
     ("empty body", lambda ref: b"", 400, "invalid_json"),
+    ("deeply nested json", lambda ref: b'{"a":' + b"[" * 1500 + b"]" * 1500 + b"}", 400, "invalid_json"),
     ("missing ref", lambda ref: {"url": "/"}, 400, "invalid_reference"),
     ("ref is a number", lambda ref: {"ref": 5}, 400, "invalid_reference"),
     ("forged signature", lambda ref: {"ref": ref[:-3] + "abc"}, 400, "invalid_reference"),

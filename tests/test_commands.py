@@ -96,3 +96,27 @@ def test_periodic_tasks_created_by_migrate():
     from django_celery_beat.models import PeriodicTask
 
     assert PeriodicTask.objects.filter(task="djinsight.process_pageviews").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["process_pageviews", "--batch-size", "abc"],
+        ["process_pageviews", "--batch-size", "0"],
+        ["cleanup_pageviews", "--days", "-1", "--yes"],
+        ["analyze_redis", "--limit", "x"],
+    ],
+)
+def test_bad_flags_on_the_command_line_give_usage_error_not_traceback(argv):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, child_env
+
+    result = subprocess.run(
+        [sys.executable, "-m", "django", *argv, "--settings=tests.settings"],
+        env=child_env(), cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "expected a positive whole number" in result.stderr
+    assert "Traceback" not in result.stderr

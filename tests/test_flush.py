@@ -186,3 +186,30 @@ def test_live_total_exact_after_every_small_batch_of_unseeded_views(client, redi
             break
     for shard in range(4):
         assert redis_client.hlen(Keys(shard).pending) == 0
+
+
+def test_views_of_a_model_this_process_does_not_know_stay_buffered(client, redis_client):
+    """A rolling deploy: the web servers know a model the worker doesn't yet."""
+    from djinsight.keys import shard_of
+
+    (a,) = articles(1)
+    beacon(client, a, **visitor(1))
+    ghost = ObjectName("newapp.newmodel", "1")
+    now_ms = int(timezone.now().timestamp() * 1000)
+    buffer.record_view(buffer.View(ghost, "v1", now_ms, timezone.localdate()))
+    result = flush.process_pageviews()
+    held_shard = shard_of(ghost)
+    assert result.held == {held_shard: ["newapp.newmodel"]}
+    assert redis_client.xlen(Keys(held_shard).stream) >= 1
+    assert flush.process_pageviews().held == {held_shard: ["newapp.newmodel"]}  # still there
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    err = StringIO()
+    call_command("process_pageviews", stdout=StringIO(), stderr=err)
+    assert "newapp.newmodel kept in the buffer" in err.getvalue()
+    call_command("process_pageviews", "--discard-unknown", stdout=StringIO(), stderr=err)
+    assert redis_client.xlen(Keys(held_shard).stream) == 0
+    a.refresh_from_db()
+    assert a.total_views == 1

@@ -37,6 +37,23 @@ class Conflict(Exception):
     """Another flusher advanced the shard's watermark first."""
 
 
+class UnknownModels(Exception):
+    """The batch holds views of models this process doesn't know (yet).
+
+    Typically a rolling deploy: web servers run new code before the workers.
+    The views stay in the buffer until a process that knows the model flushes
+    them, or until ``process_pageviews --discard-unknown`` drops them.
+    """
+
+    def __init__(self, labels) -> None:
+        self.labels = sorted(labels)
+        super().__init__(
+            f"views of unknown or untracked models {', '.join(self.labels)} are held in the "
+            "buffer; restart workers with the current code, or run "
+            "`manage.py process_pageviews --discard-unknown` if those models were removed"
+        )
+
+
 @dataclass
 class ObjectTally:
     views: int = 0
@@ -94,21 +111,32 @@ class FlushResult:
     views: int = 0
     batches: int = 0
     skipped_shards: list[int] = field(default_factory=list)
+    held: dict[int, list[str]] = field(default_factory=dict)  # shard -> unknown model labels
 
 
 def process_pageviews(
     batch_size: int | None = None,
     max_batches: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    discard_unknown: bool = False,
 ) -> FlushResult:
-    """Flush every shard until its buffer is empty (or ``max_batches`` per shard)."""
+    """Flush every shard until its buffer is empty (or ``max_batches`` per shard).
+
+    A shard whose next batch names a model this process doesn't know is left
+    as it is (see UnknownModels) and the other shards go on.
+    """
     batch_size = batch_size or settings.BATCH_SIZE
     ensure_ledger()
     result = FlushResult()
     for shard in shard_ids():
         done = 0
         while max_batches is None or done < max_batches:
-            applied = flush_batch(shard, batch_size)
+            try:
+                applied = flush_batch(shard, batch_size, discard_unknown)
+            except UnknownModels as exc:
+                logger.error("djinsight: shard %s: %s", shard, exc)
+                result.held[shard] = exc.labels
+                break
             if applied is None:
                 result.skipped_shards.append(shard)
                 break
@@ -122,11 +150,11 @@ def process_pageviews(
     return result
 
 
-def flush_batch(shard: int, batch_size: int) -> int | None:
+def flush_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> int | None:
     """Apply up to ``batch_size`` views of one shard. None if another flusher holds it."""
     try:
         with transaction.atomic():
-            applied = _apply_batch(shard, batch_size)
+            applied = _apply_batch(shard, batch_size, discard_unknown)
     except Conflict:
         return None
     if applied is None:
@@ -157,7 +185,7 @@ class Applied:
     decrements: dict = field(default_factory=dict)
 
 
-def _apply_batch(shard: int, batch_size: int) -> Applied | None:
+def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> Applied | None:
     ledger = _lock_ledger(shard)
     if ledger is None:
         return None
@@ -173,7 +201,7 @@ def _apply_batch(shard: int, batch_size: int) -> Applied | None:
     if advanced != 1:
         raise Conflict(shard)
     batch = Batch.of(entries, keep_logs=settings.STORE_RAW_LOGS)
-    content_types = _content_types(batch.objects)
+    content_types = _content_types(batch.objects, discard_unknown)
     _write(batch, content_types)
     seeds = _seeds(shard, batch, content_types)
     return Applied(
@@ -181,22 +209,27 @@ def _apply_batch(shard: int, batch_size: int) -> Applied | None:
     )
 
 
-def _models_by_label(labels) -> dict[str, type]:
-    found = {}
+def _models_by_label(labels, discard_unknown: bool) -> dict[str, type]:
+    found, unknown = {}, set()
     for label in labels:
         try:
             model = apps.get_model(label)
         except (LookupError, ValueError):
-            logger.warning("djinsight: dropping views of unknown model %r", label)
-            continue
-        if issubclass(model, PageViewStatisticsMixin):
+            model = None
+        if model is not None and issubclass(model, PageViewStatisticsMixin):
             found[label] = model
+        else:
+            unknown.add(label)
+    if unknown and not discard_unknown:
+        raise UnknownModels(unknown)
+    if unknown:
+        logger.warning("djinsight: discarding views of unknown models %s", sorted(unknown))
     return found
 
 
-def _content_types(objects) -> dict[str, tuple[type, ContentType]]:
+def _content_types(objects, discard_unknown: bool = False) -> dict[str, tuple[type, ContentType]]:
     labels = {ObjectName.parse(name).label for name in objects}
-    models = _models_by_label(labels)
+    models = _models_by_label(labels, discard_unknown)
     types = ContentType.objects.get_for_models(*models.values(), for_concrete_models=False)
     return {label: (model, types[model]) for label, model in models.items()}
 

@@ -120,7 +120,7 @@ class LiveStatsView(View):
             return error(413, "body_too_large", f"request body is larger than {MAX_BODY} bytes")
         try:
             payload = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return error(400, "invalid_json", 'request body must be JSON: {"refs": [...]}')
         refs = payload.get("refs") if isinstance(payload, dict) else None
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):

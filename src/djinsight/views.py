@@ -97,7 +97,7 @@ def parse_payload(request: BeaconRequest) -> dict:
         raise BadRequest("body_too_large", "request body is too large", status=413)
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
         raise BadRequest("invalid_json", "request body must be a JSON object") from None
     if not isinstance(payload, dict):
         raise BadRequest("invalid_json", "request body must be a JSON object")
