@@ -233,3 +233,10 @@ def test_do_not_track_is_ignored_unless_configured(live_server, contexts, articl
     context.add_init_script(DNT_SCRIPT)
     context.new_page().goto(url(live_server, article, refresh=60))
     wait_for(article, (1, 1))
+
+
+def test_several_trackers_for_one_object_record_one_view(live_server, contexts, article):
+    """The specification shows an automatic and an explicit tracker side by side."""
+    page = contexts().new_page()
+    page.goto(f"{live_server.url}/twice/{article.slug}/")
+    wait_for(article, (1, 1))

@@ -165,3 +165,15 @@ def test_command_memory_stays_flat_with_many_rows():
     peaks = [peak(n) for n in (2000, 60000)]
     # 58k more rows of ~600 bytes is ~35 MB of text: held in memory it would show
     assert peaks[1] - peaks[0] < 2_000_000, peaks  # bytes of Python heap at the peak
+
+
+def test_chunked_reading_returns_every_row_once_across_equal_timestamps(fx):
+    when = data.local(fx.today, 7)
+    for i in range(5):
+        data.log(fx.product, when, path=f"/same/{i}/")
+    rng = DateRange.last(7)
+    for chunk_size in (1, 2, 3, 100):
+        paths = [r["path"] for r in export.rows("logs", rng, chunk_size=chunk_size)]
+        assert len(paths) == 8 and len(set(paths) - {"/a/"}) == 6, chunk_size
+        summaries = list(export.rows("summaries", rng, chunk_size=chunk_size))
+        assert sorted(r["total_views"] for r in summaries) == [2, 5, 7, 10]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("articles/", views.article_list, name="article_list"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("live/<slug:slug>/", views.live_article, name="live_article"),
+    path("twice/<slug:slug>/", views.two_trackers, name="two_trackers"),
 ]

@@ -33,3 +33,8 @@ def live_article(request, slug):
             "refresh": request.GET.get("refresh", "1"),
         },
     )
+
+
+def two_trackers(request, slug):
+    article = get_object_or_404(Article, slug=slug)
+    return render(request, "testapp/two_trackers.html", {"article": article})

@@ -8,6 +8,10 @@
   function log(msg) { if (dbg && window.console) console.log("[djinsight] " + msg); }
   var n = navigator, dnt = n.doNotTrack === "1" || window.doNotTrack === "1" || n.globalPrivacyControl === true;
   if (d.respectDnt === "true" && dnt) { log("Do Not Track: view not sent"); return; }
+  // one view per object per page, however many trackers name it
+  var seen = window.__djinsight = window.__djinsight || {};
+  if (seen[d.ref]) { log("already counted on this page"); return; }
+  seen[d.ref] = 1;
   function send() {
     var body = JSON.stringify({ ref: d.ref, url: location.pathname + location.search, referrer: document.referrer });
     var sent = false;
