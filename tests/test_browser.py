@@ -240,3 +240,15 @@ def test_several_trackers_for_one_object_record_one_view(live_server, contexts, 
     page = contexts().new_page()
     page.goto(f"{live_server.url}/twice/{article.slug}/")
     wait_for(article, (1, 1))
+
+
+def test_live_counter_soon_includes_the_pages_own_view(live_server, contexts, article):
+    page = contexts().new_page()
+    page.goto(url(live_server, article, refresh=60))
+    total = page.locator(
+        ".djinsight-live-counter [data-djinsight-stat=total_views] .djinsight-stat-value"
+    )
+    deadline = time.monotonic() + 8
+    while total.text_content() != "1" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert total.text_content() == "1"

@@ -65,6 +65,10 @@
       start();
     });
     if (!document.hidden) start();
+    // one early refresh, so the figures include this page's own view (its beacon goes at load)
+    function soon() { setTimeout(function () { Object.keys(groups).forEach(function (k) { poll(groups[k]); }); }, 1500); }
+    if (document.readyState === "complete") soon();
+    else window.addEventListener("load", soon);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
