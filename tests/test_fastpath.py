@@ -9,12 +9,15 @@ import http.client
 import io
 import json
 import logging
+import socket
+import subprocess
 import threading
 import time
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+import redis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -305,7 +308,9 @@ def test_view_recorded_signal_is_sent(fast_app, article):
     assert received == [(name, True, "agent-1"), (name, False, "agent-1")]
 
 
-def test_host_outside_allowed_hosts_is_refused(django_app, fast_app, article, redis_client, settings):
+def test_host_outside_allowed_hosts_is_refused(
+    django_app, fast_app, article, redis_client, settings
+):
     env = {"HTTP_HOST": "evil.example"}
     assert call(django_app, environ(beacon_body(article), **env)).status == 400
     answer = call(fast_app, environ(beacon_body(article), **env))
@@ -347,3 +352,53 @@ def test_fast_path_under_a_real_server_on_loopback(fast_app, passed, article, se
     live = get_object_stats(article)
     assert (live.total_views, live.unique_views) == (3, 3)
 
+
+
+@pytest.fixture
+def own_redis():
+    """A throwaway redis-server on a free loopback port, which the test may restart."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--loglevel", "warning"]
+    procs = []
+
+    def start():
+        procs.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def restart():
+        procs[-1].terminate()
+        procs[-1].wait(10)
+        start()
+
+    start()
+    yield f"redis://127.0.0.1:{port}/0", restart
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+    reset_clients()
+
+
+def test_redis_script_flush_and_restart_cost_no_view(fast_app, article, own_redis, settings):
+    url, restart = own_redis
+    prefix = settings.DJINSIGHT_REDIS_KEY_PREFIX
+    outage.succeeded()
+    with override_settings(DJINSIGHT_REDIS_URL=url):
+        reset_clients()
+        server = redis.Redis.from_url(url)
+        assert call(fast_app, environ(beacon_body(article))).status == 204
+        server.script_flush()
+        assert call(fast_app, environ(beacon_body(article))).status == 204
+        restart()  # the pooled connection is now dead: the pool must replace it, not answer 503
+        assert call(fast_app, environ(beacon_body(article), REMOTE_ADDR="10.0.0.2")).status == 204
+        entries = sum(server.xlen(key) for key in server.scan_iter(match=prefix + "buffer:*"))
+    assert entries == 1  # the restarted server (no persistence) holds exactly the last view

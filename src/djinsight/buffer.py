@@ -13,6 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from redis.exceptions import NoScriptError
+
 from .conf import settings
 from .connection import get_redis
 from .keys import Keys, ObjectName, keys_for, shard_of
@@ -21,12 +23,13 @@ STATS_DAYS = 40  # day fields kept per object: covers "this month" and "this wee
 
 RECORD = """
 local unique = 0
-if redis.call('SET', KEYS[3], '1', 'NX', 'EX', tonumber(ARGV[5])) then unique = 1 end
+if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[5]) then unique = 1 end
 local p = 0
+local new_day = false
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('INCR', KEYS[1])
   if unique == 1 then redis.call('INCR', KEYS[2]) end
-  redis.call('HINCRBY', KEYS[4], 'd:' .. ARGV[4], 1)
+  new_day = redis.call('HINCRBY', KEYS[4], 'd:' .. ARGV[4], 1) == 1
 else
   -- live counters not seeded from the database yet: count in the pending hash
   p = 1
@@ -34,12 +37,16 @@ else
   if unique == 1 then redis.call('HINCRBY', KEYS[6], ARGV[1] .. '|u', 1) end
   redis.call('HINCRBY', KEYS[6], ARGV[1] .. '|d:' .. ARGV[4], 1)
 end
+-- first/last view: one read, at most one write (ts may be backdated, so keep min/max)
 local ts = tonumber(ARGV[3])
-local f = redis.call('HGET', KEYS[4], 'f')
-if not f or tonumber(f) > ts then redis.call('HSET', KEYS[4], 'f', ARGV[3]) end
-local l = redis.call('HGET', KEYS[4], 'l')
-if not l or tonumber(l) < ts then redis.call('HSET', KEYS[4], 'l', ARGV[3]) end
-if redis.call('HLEN', KEYS[4]) > 48 then
+local fl = redis.call('HMGET', KEYS[4], 'f', 'l')
+local earlier = not fl[1] or tonumber(fl[1]) > ts
+local later = not fl[2] or tonumber(fl[2]) < ts
+if earlier and later then redis.call('HSET', KEYS[4], 'f', ARGV[3], 'l', ARGV[3])
+elseif earlier then redis.call('HSET', KEYS[4], 'f', ARGV[3])
+elseif later then redis.call('HSET', KEYS[4], 'l', ARGV[3]) end
+-- the hash only grows by a day field, so only a new one can take it past 40 days
+if new_day and redis.call('HLEN', KEYS[4]) > 48 then
   for _, k in ipairs(redis.call('HKEYS', KEYS[4])) do
     if string.sub(k, 1, 2) == 'd:' and string.sub(k, 3) < ARGV[10] then
       redis.call('HDEL', KEYS[4], k)
@@ -48,7 +55,8 @@ if redis.call('HLEN', KEYS[4]) > 48 then
 end
 redis.call('XADD', KEYS[5], '*', 'o', ARGV[1], 'v', ARGV[2], 'u', unique, 'p', p,
   'd', ARGV[4], 't', ARGV[3], 'path', ARGV[6], 'ref', ARGV[7], 'ua', ARGV[8], 'ip', ARGV[9])
-redis.call('ZADD', KEYS[7], ts, ARGV[1])
+-- objects by last view: the score only moves when 'l' does
+if later then redis.call('ZADD', KEYS[7], ts, ARGV[1]) end
 return unique
 """
 
@@ -191,31 +199,62 @@ def record_view(view: View, client=None) -> bool:
     """Record one view in one round trip; True if the visitor is new for this object."""
     keys = keys_for(view.name)
     prune = day_key(view.day - timedelta(days=STATS_DAYS))
-    unique = scripts(client).record(
-        keys=[
-            keys.counter(view.name),
-            keys.unique_counter(view.name),
-            keys.session(view.visitor, view.name),
-            keys.stats(view.name),
-            keys.stream,
-            keys.pending,
-            keys.objects,
-        ],
-        args=[
-            str(view.name),
-            view.visitor,
-            view.timestamp_ms,
-            day_key(view.day),
-            settings.REDIS_EXPIRATION,
-            view.path,
-            view.referrer,
-            view.user_agent,
-            view.ip or "",
-            prune,
-        ],
-        client=client,
-    )
-    return bool(unique)
+    script_keys = [
+        keys.counter(view.name),
+        keys.unique_counter(view.name),
+        keys.session(view.visitor, view.name),
+        keys.stats(view.name),
+        keys.stream,
+        keys.pending,
+        keys.objects,
+    ]
+    args = [
+        str(view.name),
+        view.visitor,
+        view.timestamp_ms,
+        day_key(view.day),
+        settings.REDIS_EXPIRATION,
+        view.path,
+        view.referrer,
+        view.user_agent,
+        view.ip or "",
+        prune,
+    ]
+    if client is not None:  # a pipeline, or a caller's own client
+        return bool(scripts(client).record(keys=script_keys, args=args, client=client))
+    client = get_redis()
+    return bool(_evalsha(client, scripts(client).record, script_keys, args))
+
+
+def _evalsha(client, script, keys: list, args: list):
+    """One EVALSHA on a pooled connection, without redis-py's per-command layers.
+
+    This is the beacon's hot path: redis-py's retry and metrics layers cost
+    about four times a bare round trip in client CPU. Stale pooled connections are
+    still replaced by the pool, idle ones health-checked; a failure is raised
+    as is and never retried, since a lost reply may hide a recorded view.
+    """
+    pool = client.connection_pool
+    try:
+        conn = pool.get_connection()
+    except TypeError:  # redis-py < 5.3 wants a command name
+        conn = pool.get_connection("EVALSHA")
+
+    def run():
+        conn.send_packed_command(conn.pack_command("EVALSHA", script.sha, len(keys), *keys, *args))
+        return conn.read_response()
+
+    try:
+        try:
+            return run()
+        except NoScriptError:  # Redis restarted or flushed its scripts: nothing ran; load, run
+            script.sha = client.script_load(script.script)
+            return run()
+    except BaseException:
+        conn.disconnect()
+        raise
+    finally:
+        pool.release(conn)
 
 
 @dataclass

@@ -1,10 +1,11 @@
-"""Every DJINSIGHT_* setting, read on access so override_settings works."""
+"""Every DJINSIGHT_* setting, cached until setting_changed, so override_settings works."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.signals import setting_changed
 
 DEFAULTS: dict[str, Any] = {
     "ENABLE_TRACKING": True,
@@ -29,8 +30,17 @@ DEFAULTS: dict[str, Any] = {
 class Settings:
     """Typed access to DJINSIGHT_* settings with their defaults."""
 
+    def __init__(self) -> None:
+        # The beacon reads a dozen settings per view; each miss on Django's settings raises.
+        self._cache: dict[str, Any] = {}
+
     def _get(self, name: str) -> Any:
-        return getattr(django_settings, "DJINSIGHT_" + name, DEFAULTS[name])
+        try:
+            return self._cache[name]
+        except KeyError:
+            value = getattr(django_settings, "DJINSIGHT_" + name, DEFAULTS[name])
+            self._cache[name] = value
+            return value
 
     @property
     def ENABLE_TRACKING(self) -> bool:
@@ -94,3 +104,11 @@ class Settings:
 
 
 settings = Settings()
+
+
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("DJINSIGHT_"):
+        settings._cache.clear()
+
+
+setting_changed.connect(_forget)

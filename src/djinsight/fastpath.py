@@ -85,7 +85,7 @@ def host_allowed(environ: dict) -> bool:
         host = WSGIRequest(environ)._get_raw_host()
     if _host_allowed(host):
         return True
-    security_logger.error("Invalid HTTP_HOST header: %r. Beacon refused by djinsight's fast path.", host)
+    security_logger.error("Invalid HTTP_HOST header: %r. djinsight's fast path refused it.", host)
     return False
 
 

@@ -37,9 +37,8 @@ def anonymise_ip(ip: str) -> str | None:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    prefix = 24 if address.version == 4 else 48
-    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
-    return str(network.network_address)
+    host_bits = 8 if address.version == 4 else 80  # keep the /24 or the /48
+    return str(type(address)(int(address) >> host_bits << host_bits))
 
 
 def visitor_hash(request, today: date) -> str:
