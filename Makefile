@@ -31,10 +31,7 @@ system-deps:
 	@sh scripts/system-deps.sh
 
 test: system-deps venv
-	@set -e; for db in $(TEST_DATABASES); do \
-	  echo "=== tests on $$db ==="; \
-	  DJINSIGHT_TEST_DB=$$db $(PY) -m pytest $(PYTEST_ARGS) $$( [ $$db = sqlite ] || echo '-m "not browser and not demo"' ); \
-	done
+	@TEST_DATABASES="$(TEST_DATABASES)" sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
 
 # Django 6 needs Python 3.12+: a second virtualenv, SQLite, everything but browser/demo/crash tests.
 PY312 ?= $(shell sh scripts/find-python312.sh)
@@ -43,7 +40,7 @@ test-django6: system-deps
 	set -e; [ -f .venv-dj6/.installed ] || { $(PY312) -m venv .venv-dj6; .venv-dj6/bin/pip install -q --upgrade pip; \
 	  .venv-dj6/bin/pip install -q 'django>=6,<7' -e '.[test,wagtail,useragent]'; touch .venv-dj6/.installed; }; \
 	echo "=== tests on Django $$(.venv-dj6/bin/python -m django --version), $$(.venv-dj6/bin/python --version) ==="; \
-	DJINSIGHT_TEST_DB=sqlite .venv-dj6/bin/python -m pytest $(PYTEST_ARGS) -m "not browser and not demo and not slow"
+	DJINSIGHT_TEST_DB=sqlite .venv-dj6/bin/python -m pytest $(PYTEST_ARGS) -m "not browser and not demo and not slow and not celery"
 
 demo: venv
 	$(PY) example/run_demo.py

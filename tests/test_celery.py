@@ -11,7 +11,7 @@ from tests.celery_app import app
 from tests.conftest import ROOT, beacon, child_env, visitor
 from tests.testapp.models import Article
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.celery]
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
 
+# MySQL's own model checks query the server's version.
+pytestmark = pytest.mark.django_db
+
 
 def ids(**overrides):
     with override_settings(**overrides):
