@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
@@ -82,7 +83,7 @@ def live_stats_for(names: list[ObjectName]) -> dict[ObjectName, ViewStats]:
         # Seeded counters already hold the database figures plus pending views.
         stats = ViewStats(total_views=row.total, unique_views=row.unique)
         if row.last_ms:
-            stats.last_viewed_at = datetime.fromtimestamp(row.last_ms / 1000, tz=UTC)
+            stats.last_viewed_at = datetime.fromtimestamp(row.last_ms / 1000, tz=dt_timezone.utc)
         periods.apply(stats, row.days)
         result[name] = stats
     if stored:
