@@ -98,8 +98,8 @@ def workload(views: int, objects: int, seed: int = 1) -> list[tuple[list, list]]
     return calls
 
 
-def run(client: redis.Redis, script: str, calls: list, seeded: int) -> float:
-    """Server microseconds per call of ``script`` over ``calls``, on an empty server."""
+def run(client: redis.Redis, script: str, calls: list, seeded: int) -> tuple[float, float]:
+    """Server microseconds and Redis commands per call of ``script``, on an empty server."""
     client.flushall()  # our own throwaway server
     for n in range(1, seeded + 1):
         client.set(f"b:counter:benchapp.item:{n}", 0)
@@ -112,7 +112,10 @@ def run(client: redis.Redis, script: str, calls: list, seeded: int) -> float:
         if i % 2000 == 0:
             pipe.execute()
     pipe.execute()
-    return float(client.info("commandstats")["cmdstat_evalsha"]["usec_per_call"])
+    stats = client.info("commandstats")
+    evalsha = stats.pop("cmdstat_evalsha")
+    inner = sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_config", "cmdstat_info"))
+    return float(evalsha["usec_per_call"]), inner / evalsha["calls"]
 
 
 def state(client: redis.Redis) -> dict:
@@ -195,13 +198,16 @@ def main() -> int:
         calls = workload(ns.views, ns.objects)
         for label, seeded in (("steady state (seeded)", ns.objects), ("cold (unseeded)", 0)):
             times: dict[str, list[float]] = {"baseline": [], "current": []}
+            commands = {}
             for r in range(ns.rounds):
                 order = [("baseline", BASELINE), ("current", RECORD)]
                 for name, script in order if r % 2 == 0 else order[::-1]:
-                    times[name].append(run(client, script, calls, seeded))
+                    usec, commands[name] = run(client, script, calls, seeded)
+                    times[name].append(usec)
             base, cur = statistics.median(times["baseline"]), statistics.median(times["current"])
-            print(f"{label:22} baseline {base:6.2f} us/call  current {cur:6.2f} us/call  "
-                  f"ratio {cur / base:.2f}  (rounds: {times})")
+            print(f"{label:22} baseline {base:6.2f} us/call, {commands['baseline']:.2f} commands;  "
+                  f"current {cur:6.2f} us/call, {commands['current']:.2f} commands;  "
+                  f"time ratio {cur / base:.2f}  (rounds: {times})")
     finally:
         server.terminate()
         server.wait(10)
