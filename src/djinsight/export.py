@@ -1,8 +1,7 @@
 """CSV and NDJSON exports of summaries and raw logs, streamed in constant memory.
 
-Rows are read with ``.iterator(chunk_size=...)`` (a server-side cursor on
-PostgreSQL) and written one line at a time, so memory does not grow with the
-number of rows. Used by the admin, the API and ``djinsight_export``.
+Rows are read in keyset-paginated chunks and written one line at a time, so
+memory does not grow with the number of rows. Used by the admin, the API and ``djinsight_export``.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import CharField, Value
 from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
@@ -47,19 +47,18 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def queryset(kind: str, rng: DateRange):
-    """The rows to export, as dicts keyed by COLUMNS (content type as app_label.model)."""
+    """The rows to export, in the order they were written (by id)."""
     if kind == "summaries":
-        qs = PageViewSummary.objects.filter(date__gte=rng.since, date__lte=rng.until).order_by(
-            "date", "id"
-        )
+        qs = PageViewSummary.objects.filter(date__gte=rng.since, date__lte=rng.until)
     elif kind == "logs":
-        qs = PageViewLog.objects.filter(viewed_at__gte=rng.start, viewed_at__lt=rng.end).order_by(
-            "viewed_at", "id"
-        )
+        qs = PageViewLog.objects.filter(viewed_at__gte=rng.start, viewed_at__lt=rng.end)
     else:
         raise ValueError(kind)
-    fields = [c for c in COLUMNS[kind] if c != "content_type"]
-    return qs.values(*fields, content_type_label=_label())
+    return qs.order_by("id")
+
+
+def _fields(kind: str) -> list[str]:
+    return [c for c in COLUMNS[kind] if c != "content_type"]
 
 
 def _label():
@@ -69,7 +68,25 @@ def _label():
 
 
 def rows(kind: str, rng: DateRange, chunk_size: int = CHUNK_SIZE) -> Iterator[dict]:
-    return queryset(kind, rng).iterator(chunk_size=chunk_size)
+    """Every row, fetched in chunks of ``chunk_size`` by primary key (keyset pagination).
+
+    On PostgreSQL, ``.iterator()`` (a server-side cursor). Elsewhere not: MySQLdb
+    buffers a whole result set on the client, so short queries resuming after the
+    last id keep memory flat.
+    """
+    base = queryset(kind, rng).values(*_fields(kind), "id", content_type_label=_label())
+    if connection.vendor == "postgresql":  # a real server-side cursor: one linear scan
+        yield from base.iterator(chunk_size=chunk_size)
+        return
+    last = None
+    while True:
+        qs = base if last is None else base.filter(id__gt=last)
+        chunk = list(qs[:chunk_size])
+        yield from chunk
+        if len(chunk) < chunk_size:
+            return
+        last = chunk[-1]["id"]
+        del chunk  # don't hold two chunks while the next one is fetched
 
 
 def count(kind: str, rng: DateRange) -> int:
