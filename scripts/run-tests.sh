@@ -16,6 +16,8 @@ for db in $DATABASES; do
   fi
 done
 
+case " $DATABASES " in *" mysql "*) sh "$(dirname "$0")/mysql-timezones.sh" ;; esac
+
 pids=""
 for db in $DATABASES; do
   [ "$db" = sqlite ] && continue
