@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -477,7 +478,7 @@ def hours(rng: DateRange) -> list[int]:
     counts = [0] * 24
     rows = (
         logs(rng)
-        .annotate(hour=TruncHour("viewed_at", tzinfo=UTC))
+        .annotate(hour=TruncHour("viewed_at", tzinfo=dt_timezone.utc))
         .values_list("hour")
         .annotate(n=Count("id"))
         .order_by()
@@ -486,7 +487,7 @@ def hours(rng: DateRange) -> list[int]:
         if hour is None:
             continue
         if timezone.is_naive(hour):
-            hour = hour.replace(tzinfo=UTC)
+            hour = hour.replace(tzinfo=dt_timezone.utc)
         counts[hour.astimezone(tz).hour] += n
     return counts
 
