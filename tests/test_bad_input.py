@@ -67,7 +67,7 @@ def test_bad_beacon_is_refused_and_writes_nothing(client, redis_client, settings
     nothing_written(redis_client, settings)
 
 
-@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch", "options"])
 def test_wrong_method_is_405_json(client, redis_client, settings, method):
     response = getattr(client, method)(URL)
     assert response.status_code == 405

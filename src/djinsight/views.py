@@ -150,7 +150,7 @@ def record(request: BeaconRequest) -> None:
 class RecordView(View):
     """POST a signed object reference; 204 when recorded, JSON 4xx when not."""
 
-    http_method_names = ["post", "options"]
+    http_method_names = ["post"]  # same-origin beacons never need a preflight
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         exc = method_not_allowed()
