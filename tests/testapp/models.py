@@ -2,9 +2,8 @@ import uuid
 
 from django.db import models
 from django.urls import reverse
-from wagtail.models import Page
-
 from djInsight.models import PageViewStatisticsMixin
+from wagtail.models import Page
 
 
 class Article(models.Model, PageViewStatisticsMixin):
