@@ -128,26 +128,34 @@ return 1
 READ = """
 local out = {}
 local ndays = tonumber(ARGV[1])
+local function values(key, fields)
+  local got = redis.call('HMGET', key, unpack(fields))
+  for i = 1, #fields do got[i] = got[i] or '0' end
+  return got
+end
+local stat_fields = {'f', 'l'}
+for i = 1, ndays do table.insert(stat_fields, 'd:' .. ARGV[1 + i]) end
 local k = 1
 for a = ndays + 2, #ARGV do
   local name = ARGV[a]
   local total = redis.call('GET', KEYS[k + 1])
-  local stats = redis.call('HMGET', KEYS[k + 3], 'f', 'l')
+  local stats = redis.call('HMGET', KEYS[k + 3], unpack(stat_fields))
   local row = {0, 0, 0, stats[1] or '', stats[2] or ''}
+  local days
   if total then
-    row[1] = 1
-    row[2] = total
+    row[1], row[2] = 1, total
     row[3] = redis.call('GET', KEYS[k + 2]) or '0'
-    for i = 1, ndays do
-      table.insert(row, redis.call('HGET', KEYS[k + 3], 'd:' .. ARGV[1 + i]) or '0')
-    end
+    days = {}
+    for i = 1, ndays do days[i] = stats[2 + i] or '0' end
   else
-    row[2] = redis.call('HGET', KEYS[k], name) or '0'
-    row[3] = redis.call('HGET', KEYS[k], name .. '|u') or '0'
-    for i = 1, ndays do
-      table.insert(row, redis.call('HGET', KEYS[k], name .. '|d:' .. ARGV[1 + i]) or '0')
-    end
+    local fields = {name, name .. '|u'}
+    for i = 1, ndays do table.insert(fields, name .. '|d:' .. ARGV[1 + i]) end
+    local pending = values(KEYS[k], fields)
+    row[2], row[3] = pending[1], pending[2]
+    days = {}
+    for i = 1, ndays do days[i] = pending[2 + i] end
   end
+  for i = 1, ndays do table.insert(row, days[i]) end
   table.insert(out, row)
   k = k + 4
 end
