@@ -306,3 +306,18 @@ def test_date_range_parameters():
 
 def test_unused_models_stay_importable():
     assert FlushLedger._meta.app_label == "djinsight"
+
+
+@pytest.mark.parametrize("objects", [1, 30])
+def test_admin_export_query_count_does_not_grow_with_rows(
+    analyst_client, django_assert_max_num_queries, objects
+):
+    ct = ContentType.objects.get_for_model(Article)
+    today = timezone.localdate()
+    for i in range(objects):
+        article = Article.objects.create(title=f"e{i}", slug=f"e{i}")
+        PageViewSummary.objects.create(content_type=ct, object_id=str(article.pk), date=today, total_views=1)
+    with django_assert_max_num_queries(4 + 4):  # session, user, permissions + the export
+        response = analyst_client.get(EXPORT, {"kind": "summaries", "format": "csv", "period": "7"})
+        rows = b"".join(response.streaming_content).decode().strip().splitlines()
+    assert len(rows) == 1 + objects

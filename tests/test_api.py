@@ -293,3 +293,22 @@ def test_query_counts_with_a_session(client, django_assert_max_num_queries, obje
         assert get(client, "top/", period=30, limit=100).status_code == 200
     with django_assert_max_num_queries(4 + BUDGET["summary/"]):
         assert get(client, "summary/").status_code == 200
+
+
+@pytest.mark.parametrize("objects", [1, 30])
+@pytest.mark.parametrize("kind", ["summaries", "logs"])
+def test_export_query_count_does_not_grow_with_rows(
+    client, token, django_assert_max_num_queries, objects, kind
+):
+    articles = _objects(objects)
+    ct = ContentType.objects.get_for_model(Article)
+    from djinsight.models import PageViewLog
+
+    PageViewLog.objects.bulk_create(
+        [PageViewLog(content_type=ct, object_id=str(a.pk), viewed_at=timezone.now()) for a in articles]
+    )
+    with django_assert_max_num_queries(TOKEN + 4):
+        response = get(client, "export/", token, period=7, kind=kind, format="csv")
+        rows = b"".join(response.streaming_content).decode().strip().splitlines()
+    assert response.status_code == 200
+    assert len(rows) == 1 + (2 * objects if kind == "summaries" else objects)
