@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
+from functools import cached_property
 
 import redis
 from django.contrib.contenttypes.models import ContentType
@@ -61,7 +62,7 @@ class Periods:
         today = timezone.localdate()
         return cls(today, today - timedelta(days=today.weekday()), today.replace(day=1))
 
-    @property
+    @cached_property
     def days(self) -> list[date]:
         start = min(self.week_start, self.month_start)
         return [start + timedelta(days=i) for i in range((self.today - start).days + 1)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 
 from django.core.paginator import Page
 from django.db.models import QuerySet
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import LazyObject
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..conf import settings
@@ -199,7 +201,16 @@ def format_view_count(value) -> str:
 def format_moment(moment: datetime | None) -> str:
     if moment is None:
         return _("never")
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    # Live counters re-send the same moments every few seconds; formatting is the slow part.
+    return _format_moment(
+        moment, get_language(), timezone.get_current_timezone_name(),
+        formats.get_format("DATETIME_FORMAT"),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _format_moment(moment: datetime, language, tz_name: str, pattern: str) -> str:
+    return formats.date_format(timezone.localtime(moment), pattern)
 
 
 # --- HTML ---------------------------------------------------------------------
