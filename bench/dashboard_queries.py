@@ -1,0 +1,157 @@
+"""Dashboard and API queries at scale: p50/p95 latency on PostgreSQL.
+
+    .venv/bin/python bench/dashboard_queries.py                      # 10M logs, 1M summaries
+    .venv/bin/python bench/dashboard_queries.py --logs 1000000       # quicker
+
+Loads raw logs and daily summaries into its own database with COPY (90 days,
+10,000 objects of one model, a few popular objects and a long tail), runs
+ANALYZE, then times each query the dashboard and the API run for a 30-day
+range, interleaved with a `SELECT 1` baseline, and prints p50/p95 and the
+ratio of each p95 to the 100 ms goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+for key, value in {
+    "BENCH_DB_NAME": "djinsight_bench_dashboard",
+    "BENCH_DB_HOST": "127.0.0.1",
+    "BENCH_DB_PORT": "5432",
+    "BENCH_DB_USER": "postgres",
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+}.items():
+    os.environ.setdefault(key, value)
+
+from bench.run import drop_database, reset_database  # noqa: E402
+
+OBJECTS = 10_000
+DAYS = 90
+REFERRERS = ["", "https://www.google.com/", "https://news.ycombinator.com/", "https://t.co/x"]
+AGENTS = [("Chrome", "Windows", "Other"), ("Safari", "iOS", "iPhone"), ("Firefox", "Linux", "Other")]
+
+
+def popular_object(rng: random.Random) -> int:
+    """A long tail: object k is chosen about 1/k as often as object 1."""
+    return min(OBJECTS, int(rng.paretovariate(1.1)))
+
+
+def load(logs: int, summaries: int) -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.benchapp.models import Item
+    from djinsight.models import PageViewLog, PageViewSummary
+
+    rng = random.Random(7)
+    Item.objects.bulk_create([Item(pk=i, title=f"Item {i}") for i in range(1, OBJECTS + 1)], batch_size=5000)
+    ct = ContentType.objects.get_for_model(Item).pk
+    now, today = timezone.now(), timezone.localdate()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY {PageViewSummary._meta.db_table} (content_type_id, object_id, date, total_views, "
+            "unique_views) FROM STDIN"
+        ) as copy:
+            per_day = max(1, summaries // DAYS)
+            for day in range(DAYS):
+                for k in range(1, min(per_day, OBJECTS * 100) + 1):
+                    # object ids beyond OBJECTS stand for other content: still rows to scan
+                    copy.write_row((ct, str(k), today - timedelta(days=day), 1 + 1000 // k, 1 + 300 // k))
+        with cursor.cursor.copy(
+            f"COPY {PageViewLog._meta.db_table} (content_type_id, object_id, viewed_at, path, referrer, "
+            "user_agent, visitor, is_unique, referrer_domain, browser, os, device) FROM STDIN"
+        ) as copy:
+            for i in range(logs):
+                k = popular_object(rng)
+                ref = REFERRERS[i % len(REFERRERS)]
+                browser, os_name, device = AGENTS[i % len(AGENTS)]
+                when = now - timedelta(seconds=rng.randrange(DAYS * 86400))
+                copy.write_row((ct, str(k), when, f"/items/{k}/", ref, "Mozilla/5.0", f"v{i % 50000}",
+                                i % 3 == 0, ref.split("/")[2] if ref else "", browser, os_name, device))
+        cursor.execute("ANALYZE")
+
+
+def queries():
+    from djinsight import reports
+
+    rng = reports.DateRange.last(30)
+    return {
+        "totals (30 days, with previous period)": lambda: reports.totals(rng),
+        "time series, daily": lambda: reports.series(rng, "day"),
+        "time series, weekly": lambda: reports.series(rng, "week"),
+        "top content (limit 10)": lambda: reports.top_content(rng, limit=10),
+        "top content per type": lambda: reports.top_per_type(rng),
+        "trending": lambda: reports.trending(rng),
+        "content-type comparison": lambda: reports.content_types(rng),
+        "top referrer domains (raw logs)": lambda: reports.top_values(rng, "referrer_domain"),
+        "views by hour (raw logs)": lambda: reports.hours(rng),
+    }
+
+
+def measure(rounds: int) -> dict[str, list[float]]:
+    from django.db import connection
+
+    def baseline():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    timings: dict[str, list[float]] = {"SELECT 1 (baseline)": []}
+    named = queries()
+    for name in named:
+        timings[name] = []
+    for _ in range(rounds):
+        for name, run in [("SELECT 1 (baseline)", baseline), *named.items()]:
+            started = time.perf_counter()
+            result = run()
+            if hasattr(result, "__iter__") and not isinstance(result, (str, bytes)):
+                list(result)
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--logs", type=int, default=10_000_000)
+    parser.add_argument("--summaries", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+    reset_database(os.environ["BENCH_DB_NAME"])
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
+        started = time.monotonic()
+        load(args.logs, args.summaries)
+        print(f"loaded {args.logs:,} logs and ~{args.summaries:,} summaries in {time.monotonic() - started:.0f}s")
+        timings = measure(args.rounds)
+    finally:
+        if not args.keep_db:
+            drop_database(os.environ["BENCH_DB_NAME"])
+    print(f"\n| query | p50 ms | p95 ms | p95 / 100 ms goal | goal |\n|---|---|---|---|---|")
+    for name, values in timings.items():
+        p95 = p(values, 95)
+        met = "" if name.startswith("SELECT") else ("met" if p95 < 100 else "NOT met")
+        print(f"| {name} | {statistics.median(values):.1f} | {p95:.1f} | {p95 / 100:.2f}x | {met} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
