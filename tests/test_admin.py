@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from djinsight import reports
 from djinsight.models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
-from djinsight.reports import BadParameter, DateRange
+from djinsight.params import BadParameter, DateRange
 from tests import analytics_data as data
 from tests.testapp.models import Article, Product
 

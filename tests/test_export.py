@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from djinsight import export
-from djinsight.reports import DateRange
+from djinsight.params import DateRange
 from tests import analytics_data as data
 from tests.conftest import ROOT, child_env
 

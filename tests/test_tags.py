@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from djinsight import flush
 from djinsight.connection import get_redis, outage, reset_clients
+from djinsight.formatting import format_view_count
 from djinsight.models import PageViewSummary
-from djinsight.templatetags.components import format_view_count
 from tests.conftest import FIGURES, beacon, visitor
 from tests.testapp.models import Article, Product
 

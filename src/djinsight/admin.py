@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import charts, export, reports
 from .models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
-from .reports import BadParameter, DateRange
+from .params import PRESET_DAYS, BadParameter, DateRange, parse_choice
 
 PERMISSION = "djinsight.view_analytics"
 HOURS = [f"{h:02d}" for h in range(24)]
@@ -91,7 +91,7 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
         params, error = request.GET, ""
         try:
             rng = DateRange.from_params(params, default_days=30)
-            granularity = reports.parse_choice(params, "granularity", reports.GRANULARITIES, "day")
+            granularity = parse_choice(params, "granularity", reports.GRANULARITIES, "day")
         except BadParameter as exc:
             error, params = exc.message, {}
             rng, granularity = DateRange.last(30), "day"
@@ -103,7 +103,7 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "error": error,
             "period": params.get("period") or ("custom" if params.get("since") else "30"),
-            "presets": reports.PRESET_DAYS,
+            "presets": PRESET_DAYS,
             "granularities": reports.GRANULARITIES,
             "granularity": granularity,
             "range": rng,
@@ -144,8 +144,8 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         try:
             rng = DateRange.from_params(request.GET, default_days=30)
-            fmt = reports.parse_choice(request.GET, "format", export.FORMATS, "csv")
-            kind = reports.parse_choice(request.GET, "kind", export.KINDS, "summaries")
+            fmt = parse_choice(request.GET, "format", export.FORMATS, "csv")
+            kind = parse_choice(request.GET, "kind", export.KINDS, "summaries")
         except BadParameter as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return TemplateResponse(

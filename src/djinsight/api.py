@@ -19,7 +19,7 @@ from django.utils import timezone
 from . import export, reports
 from .models import ApiToken
 from .openapi import schema as openapi_schema
-from .reports import BadParameter, DateRange
+from .params import BadParameter, DateRange, parse_choice, parse_content_type, parse_int
 from .stats import get_object_stats
 
 MAX_LIMIT = 100
@@ -105,7 +105,7 @@ def _range_dict(rng: DateRange) -> dict:
 
 def _object_filter(params) -> tuple:
     """(content_type, object_id) from the query string; object_id needs a content type."""
-    content_type = reports.parse_content_type(params.get("content_type"))
+    content_type = parse_content_type(params.get("content_type"))
     object_id = params.get("object_id") or None
     if object_id is not None:
         if content_type is None:
@@ -127,7 +127,7 @@ def _clean_pk(content_type, object_id: str) -> str:
 @api_view
 def object_stats(request, content_type: str, object_id: str):
     """Live figures for one object (includes views not flushed yet)."""
-    ct = reports.parse_content_type(content_type)
+    ct = parse_content_type(content_type)
     pk = _clean_pk(ct, object_id)
     obj = ct.model_class()._default_manager.filter(pk=pk).first()
     if obj is None:
@@ -148,9 +148,9 @@ def top_content(request):
     """Most viewed objects in a range, paginated."""
     params = request.GET
     rng = DateRange.from_params(params, default_days=7)
-    content_type = reports.parse_content_type(params.get("content_type"))
-    limit = reports.parse_int(params, "limit", 10, 1, MAX_LIMIT)
-    page = reports.parse_int(params, "page", 1, 1, MAX_PAGE)
+    content_type = parse_content_type(params.get("content_type"))
+    limit = parse_int(params, "limit", 10, 1, MAX_LIMIT)
+    page = parse_int(params, "page", 1, 1, MAX_PAGE)
     total = reports.count_content(rng, content_type)
     rows = reports.top_content(rng, content_type, limit=limit, offset=(page - 1) * limit)
     reports.resolve(rows)
@@ -179,7 +179,7 @@ def timeseries(request):
     """Views per day/week/month for one object, one content type or everything."""
     params = request.GET
     rng = DateRange.from_params(params, default_days=30)
-    granularity = reports.parse_choice(params, "granularity", reports.GRANULARITIES, "day")
+    granularity = parse_choice(params, "granularity", reports.GRANULARITIES, "day")
     content_type, object_id = _object_filter(params)
     points = reports.series(rng, granularity, content_type, object_id)
     return SafeJsonResponse(
@@ -214,8 +214,8 @@ def export_data(request):
     """CSV or NDJSON of summaries or raw logs, streamed."""
     params = request.GET
     rng = DateRange.from_params(params, default_days=30)
-    fmt = reports.parse_choice(params, "format", export.FORMATS, "ndjson")
-    kind = reports.parse_choice(params, "kind", export.KINDS, "summaries")
+    fmt = parse_choice(params, "format", export.FORMATS, "ndjson")
+    kind = parse_choice(params, "kind", export.KINDS, "summaries")
     return export.streaming_response(fmt, kind, rng)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from redis.exceptions import NoScriptError
 
@@ -161,6 +162,11 @@ for a = ndays + 2, #ARGV do
 end
 return out
 """
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """A stream timestamp (milliseconds since the epoch) as an aware UTC datetime."""
+    return datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc)
 
 
 def day_key(day: date) -> str:

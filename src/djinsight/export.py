@@ -17,7 +17,7 @@ from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
 
 from .models import PageViewLog, PageViewSummary
-from .reports import DateRange
+from .params import DateRange
 
 FORMATS = ("csv", "ndjson")
 KINDS = ("summaries", "logs")

@@ -13,8 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import date, timedelta
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -86,10 +85,6 @@ class Batch:
             if keep_logs:
                 batch.logs.append(e)
         return batch
-
-
-def to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc)
 
 
 def shard_ids() -> list[int]:
@@ -251,7 +246,7 @@ def _write(batch: Batch, content_types) -> None:
         pk = _pk(model, ref.pk)
         if pk is not None:
             counters[model].append(
-                (pk, tally.views, tally.unique, to_datetime(tally.first_ms), to_datetime(tally.last_ms))
+                (pk, tally.views, tally.unique, buffer.ms_to_datetime(tally.first_ms), buffer.ms_to_datetime(tally.last_ms))
             )
     for model, rows in counters.items():
         sql.bump_counters(model, rows)
@@ -284,7 +279,7 @@ def _log_rows(logs: list[dict], content_types) -> list[tuple]:
             (
                 content_types[ref.label][1].pk,
                 ref.pk,
-                to_datetime(int(e["t"])),
+                buffer.ms_to_datetime(int(e["t"])),
                 e.get("path", "")[:2000],
                 referrer,
                 user_agent,

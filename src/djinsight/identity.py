@@ -12,18 +12,21 @@ import hashlib
 import hmac
 import ipaddress
 from datetime import date
+from functools import lru_cache
 
 from django.conf import settings as django_settings
 
 from .conf import settings
 
 
-def _key(purpose: str) -> bytes:
-    return hashlib.sha256(f"djinsight:{purpose}:{django_settings.SECRET_KEY}".encode()).digest()
+@lru_cache(maxsize=64)
+def _key(purpose: str, secret: str) -> bytes:
+    return hashlib.sha256(f"djinsight:{purpose}:{secret}".encode()).digest()
 
 
 def _digest(purpose: str, value: str) -> str:
-    return hmac.new(_key(purpose), value.encode(), hashlib.sha256).hexdigest()[:20]
+    key = _key(purpose, django_settings.SECRET_KEY)
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:20]
 
 
 def client_ip(request) -> str:

@@ -14,23 +14,21 @@ database.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from datetime import datetime
-from datetime import timezone as dt_timezone
 
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from .buffer import ms_to_datetime
 from .exceptions import BadReference
+from .formatting import format_moment
 from .keys import ObjectName
 from .models import STAT_FIELDS
 from .references import tracked_model, unsign
 from .stats import Periods, ViewStats, get_stats, read_live_or_nothing
-from .templatetags.components import format_moment
-from .views import BadRequest, error
+from .views import BadRequest, error, read_json
 
 MAX_REFS = 100
 MAX_BODY = MAX_REFS * 320  # a signed reference is well under 300 characters
@@ -83,7 +81,7 @@ def live_stats_for(names: list[ObjectName]) -> dict[ObjectName, ViewStats]:
         # Seeded counters already hold the database figures plus pending views.
         stats = ViewStats(total_views=row.total, unique_views=row.unique)
         if row.last_ms:
-            stats.last_viewed_at = datetime.fromtimestamp(row.last_ms / 1000, tz=dt_timezone.utc)
+            stats.last_viewed_at = ms_to_datetime(row.last_ms)
         periods.apply(stats, row.days)
         result[name] = stats
     if stored:
@@ -116,13 +114,10 @@ class LiveStatsView(View):
         return self.answer(request.GET.getlist("ref"))
 
     def post(self, request: HttpRequest) -> JsonResponse:
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > MAX_BODY:
-            return error(413, "body_too_large", f"request body is larger than {MAX_BODY} bytes")
         try:
-            payload = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return error(400, "invalid_json", 'request body must be JSON: {"refs": [...]}')
+            payload = read_json(request, MAX_BODY)
+        except BadRequest as exc:
+            return error(exc.status, exc.code, exc.message)
         refs = payload.get("refs") if isinstance(payload, dict) else None
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             return error(400, "invalid_field", "'refs' must be a list of strings")

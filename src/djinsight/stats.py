@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
 from functools import cached_property
 
 import redis
@@ -75,7 +74,7 @@ class Periods:
 
 
 def _ms_to_dt(ms: int | None) -> datetime | None:
-    return datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc) if ms else None
+    return buffer.ms_to_datetime(ms) if ms else None
 
 
 def _earliest(*values):
@@ -102,7 +101,7 @@ def get_stats(objects: Iterable, live: dict | None = None) -> dict[ObjectName, V
     result: dict[ObjectName, ViewStats] = {}
     need_days = []
     for name, obj in names.items():
-        stats, row = _base_stats(obj), live.get(name)
+        stats, row = stored_stats(obj), live.get(name)
         if row is not None and row.seeded:
             stats.total_views, stats.unique_views = row.total, row.unique
             periods.apply(stats, row.days)
@@ -136,7 +135,8 @@ def read_live_or_nothing(names: list[ObjectName], periods: Periods) -> dict:
     return live
 
 
-def _base_stats(obj) -> ViewStats:
+def stored_stats(obj) -> ViewStats:
+    """The figures the database holds on the instance (its mixin columns)."""
     return ViewStats(
         total_views=getattr(obj, "total_views", 0) or 0,
         unique_views=getattr(obj, "unique_views", 0) or 0,

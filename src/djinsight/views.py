@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from datetime import datetime
-from datetime import timezone as dt_timezone
 from typing import Any, Protocol
 
 import redis
@@ -87,18 +85,23 @@ def _timestamp_ms(payload: dict) -> int:
     return value
 
 
-def parse_payload(request: BeaconRequest) -> dict:
+def read_json(request: BeaconRequest, limit: int) -> Any:
+    """The request body decoded as JSON; BadRequest if it is over ``limit`` bytes or not JSON."""
     # The declared length is checked before the body is read, so a huge body is never read.
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.MAX_BODY_BYTES:
+    if not length.isdigit() or int(length) > limit:
         raise BadRequest("body_too_large", "request body is too large", status=413)
     body = request.body
-    if len(body) > settings.MAX_BODY_BYTES:
+    if len(body) > limit:
         raise BadRequest("body_too_large", "request body is too large", status=413)
     try:
-        payload = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
         raise BadRequest("invalid_json", "request body must be a JSON object") from None
+
+
+def parse_payload(request: BeaconRequest) -> dict:
+    payload = read_json(request, settings.MAX_BODY_BYTES)
     if not isinstance(payload, dict):
         raise BadRequest("invalid_json", "request body must be a JSON object")
     return payload
@@ -116,7 +119,7 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
     except BadReference as exc:
         raise BadRequest("invalid_reference", str(exc)) from None
     ts = _timestamp_ms(payload)
-    day = timezone.localdate(datetime.fromtimestamp(ts / 1000, tz=dt_timezone.utc))
+    day = timezone.localdate(buffer.ms_to_datetime(ts))
     ip = identity.client_ip(request)
     return buffer.View(
         name=name,

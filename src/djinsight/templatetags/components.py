@@ -1,46 +1,32 @@
 """Plain functions behind the template tags: finding objects, batching stats, building HTML.
 
-Figures come from ``djinsight.stats.get_stats`` (live: includes views not yet
-flushed). A page that shows stats for many objects must not ask Redis once per
-object, so the first stat on a page fetches the figures of every tracked object
-the context holds (lists, evaluated querysets, paginator pages) in one call and
-keeps them for the rest of the render; see ``StatsCache``.
+Figures come from ``djinsight.prefetch.stats_for``: live, and fetched for every
+tracked object in the context at once, so a page of many objects costs one
+Redis round trip (I5).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date
 
-from django.core.paginator import Page
-from django.db.models import QuerySet
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.functional import LazyObject
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ..conf import settings
-from ..keys import ObjectName
-from ..models import PageViewStatisticsMixin
+from ..formatting import format_moment
+from ..prefetch import is_tracked, once, stats_for
 from ..references import sign
-from ..stats import Periods, ViewStats, get_stats
+from ..stats import Periods, ViewStats
 
 logger = logging.getLogger("djinsight")
 
 CONTEXT_NAMES = ("page", "object", "article", "post", "item")
 PERIODS = ("week", "month")
 DEFAULT_REFRESH = 30
-MAX_PREFETCH = 500  # objects fetched ahead in one Redis call
-MAX_SCAN = 1000  # items looked at per list in the context
-
-
-def is_tracked(obj) -> bool:
-    return isinstance(obj, PageViewStatisticsMixin) and getattr(obj, "pk", None) is not None
 
 
 def find_object(context, obj=None):
@@ -73,144 +59,6 @@ def script_tag(context, path: str, **data) -> str:
         attrs,
         format_html(' nonce="{}"', nonce) if nonce else "",
     )
-
-
-# --- batching -----------------------------------------------------------------
-
-
-def _tracked_in(value) -> Iterable:
-    """Tracked objects a context value holds, without running any query."""
-    if isinstance(value, LazyObject):
-        # e.g. csrf_token, user: evaluating them would set a cookie or query the session
-        return
-    if is_tracked(value):
-        yield value
-        return
-    if isinstance(value, QuerySet):
-        # only querysets the template already evaluated ({% for %} has by the time a tag runs)
-        if value._result_cache is None or not issubclass(value.model, PageViewStatisticsMixin):
-            return
-        value = value._result_cache
-    elif isinstance(value, Page):
-        value = value.object_list
-        if isinstance(value, QuerySet):
-            yield from _tracked_in(value)
-            return
-    if isinstance(value, (list, tuple)):
-        for item in value[:MAX_SCAN]:
-            if is_tracked(item):
-                yield item
-
-
-class StatsCache:
-    """Figures fetched during one render (or one request), keyed by object name."""
-
-    def __init__(self) -> None:
-        self.stats: dict[ObjectName, ViewStats] = {}
-        self.scripts: set[str] = set()
-
-    def get(self, context, obj) -> ViewStats:
-        name = ObjectName.of(obj)
-        if name not in self.stats:
-            self._fetch(obj, self._candidates(context))
-        return self.stats.get(name) or ViewStats()
-
-    def _candidates(self, context) -> list:
-        found: dict[ObjectName, object] = {}
-        for layer in context.dicts:
-            for value in list(layer.values()):
-                for item in _tracked_in(value):
-                    name = ObjectName.of(item)
-                    if name not in self.stats and name not in found:
-                        found[name] = item
-                        if len(found) >= MAX_PREFETCH:
-                            return list(found.values())
-        return list(found.values())
-
-    def _fetch(self, obj, others: list) -> None:
-        objects = [obj, *[o for o in others if o is not obj]]
-        try:
-            self.stats.update(get_stats(objects))
-        except Exception:  # a stats tag must never take the page down (I9)
-            logger.exception("djinsight: could not read view statistics; showing stored figures")
-            for item in objects:
-                self.stats[ObjectName.of(item)] = ViewStats(
-                    total_views=getattr(item, "total_views", 0) or 0,
-                    unique_views=getattr(item, "unique_views", 0) or 0,
-                    first_viewed_at=getattr(item, "first_viewed_at", None),
-                    last_viewed_at=getattr(item, "last_viewed_at", None),
-                )
-
-
-CACHE_ATTRIBUTE = "_djinsight_stats_cache"
-
-
-def stats_cache(context) -> StatsCache:
-    """The render's cache: kept on the request when there is one, else on the context."""
-    holder = context.get("request")
-    if holder is None or not hasattr(holder, "__dict__"):
-        holder = context
-    cache = getattr(holder, CACHE_ATTRIBUTE, None)
-    if cache is None:
-        cache = StatsCache()
-        setattr(holder, CACHE_ATTRIBUTE, cache)
-    return cache
-
-
-def stats_for(context, obj) -> ViewStats:
-    return stats_cache(context).get(context, obj)
-
-
-def once(context, key: str) -> bool:
-    """True the first time ``key`` is asked for in this render (to emit a script once)."""
-    scripts = stats_cache(context).scripts
-    if key in scripts:
-        return False
-    scripts.add(key)
-    return True
-
-
-# --- formatting ---------------------------------------------------------------
-
-UNITS = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
-
-
-def format_view_count(value) -> str:
-    """1234 → "1.2K", 1250000 → "1.2M"; rounds down so a count is never overstated.
-
-    None and "" give "0"; a value that is not a number comes back unchanged.
-    """
-    if value is None or value == "":
-        return "0"
-    if isinstance(value, bool):
-        return str(value)
-    try:
-        number = int(float(value)) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError, OverflowError):
-        return str(value)
-    sign_ = "-" if number < 0 else ""
-    number = abs(number)
-    for size, unit in UNITS:
-        if number >= size:
-            tenths = number * 10 // size
-            whole, decimal = divmod(tenths, 10)
-            return f"{sign_}{whole}{'.' + str(decimal) if decimal else ''}{unit}"
-    return f"{sign_}{number}"
-
-
-def format_moment(moment: datetime | None) -> str:
-    if moment is None:
-        return _("never")
-    # Live counters re-send the same moments every few seconds; formatting is the slow part.
-    return _format_moment(
-        moment, get_language(), timezone.get_current_timezone_name(),
-        formats.get_format("DATETIME_FORMAT"),
-    )
-
-
-@lru_cache(maxsize=4096)
-def _format_moment(moment: datetime, language, tz_name: str, pattern: str) -> str:
-    return formats.date_format(timezone.localtime(moment), pattern)
 
 
 # --- HTML ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
 
+from .. import formatting
 from . import components
 from .components import CONTEXT_NAMES, find_object  # noqa: F401  (public helpers)
 
@@ -66,7 +67,7 @@ for _name, _kind, _doc in (
 @register.filter(is_safe=False)
 def format_view_count(value):
     """1234 → 1.2K, 1250000 → 1.2M."""
-    return components.format_view_count(value)
+    return formatting.format_view_count(value)
 
 
 @register.simple_tag
