@@ -45,6 +45,10 @@ CASES = [
     ("ts a float", lambda ref: {"ref": ref, "ts": 1.5e12}, 400, "invalid_timestamp"),
     ("url a list", lambda ref: {"ref": ref, "url": ["/a"]}, 400, "invalid_field"),
     ("referrer an object", lambda ref: {"ref": ref, "referrer": {}}, 400, "invalid_field"),
+    # Either would poison the flush: PostgreSQL refuses NUL in text, UTF-8 refuses surrogates.
+    ("NUL in url", lambda ref: {"ref": ref, "url": "/a\u0000b"}, 400, "invalid_field"),
+    ("NUL in referrer", lambda ref: {"ref": ref, "referrer": "https://x.test/\u0000"}, 400, "invalid_field"),
+    ("lone surrogate in url", lambda ref: b'{"ref": "%s", "url": "/\\ud800"}' % ref.encode(), 400, "invalid_field"),
     ("oversized body", lambda ref: {"ref": ref, "url": "/" + "a" * 10_000}, 413, "body_too_large"),
 ]
 

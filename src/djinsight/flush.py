@@ -297,10 +297,9 @@ def _seeds(shard: int, batch: Batch, content_types) -> list[buffer.Seed]:
     """Database figures for batch objects whose live counters Redis lacks."""
     keys = Keys(shard)
     names = list(batch.objects)
-    pipe = get_redis().pipeline(transaction=False)
-    for name in names:
-        pipe.exists(keys.counter(name))
-    unseeded = [name for name, exists in zip(names, pipe.execute(), strict=True) if not exists]
+    # One MGET for the whole batch (a shard's keys share a cluster slot).
+    counters = get_redis().mget([keys.counter(name) for name in names])
+    unseeded = [name for name, counter in zip(names, counters, strict=True) if counter is None]
     if not unseeded:
         return []
     today = timezone.localdate()

@@ -29,6 +29,7 @@ def _assignments(target: str, source: str) -> str:
 
 
 def _counter_sql(table: str, pk_col: str, pk_type: str, count: int) -> str:
+    """MySQL and SQLite: the rows as a derived table of ``count`` placeholders."""
     if connection.vendor == "mysql":
         one = "SELECT %s AS pk, %s AS n, %s AS u, %s AS f, %s AS l"
         derived = " UNION ALL ".join([one] * count)
@@ -37,14 +38,9 @@ def _counter_sql(table: str, pk_col: str, pk_type: str, count: int) -> str:
             f"SET {_assignments('t.', 't.')}"
         )
     values = ", ".join([f"(CAST(%s AS {pk_type}), %s, %s, %s, %s)"] * count)
-    if connection.vendor == "sqlite":
-        return (
-            f"WITH v(pk, n, u, f, l) AS (VALUES {values}) "
-            f"UPDATE {table} SET {_assignments('', '')} FROM v WHERE {table}.{pk_col} = v.pk"
-        )
     return (
-        f"UPDATE {table} AS t SET {_assignments('', 't.')} "
-        f"FROM (VALUES {values}) AS v(pk, n, u, f, l) WHERE t.{pk_col} = v.pk"
+        f"WITH v(pk, n, u, f, l) AS (VALUES {values}) "
+        f"UPDATE {table} SET {_assignments('', '')} FROM v WHERE {table}.{pk_col} = v.pk"
     )
 
 
@@ -57,6 +53,9 @@ def bump_counters(model, rows: Sequence[tuple]) -> None:
     pk_field = model._meta.pk
     table, pk_col = qn(model._meta.db_table), qn(pk_field.column)
     pk_type = pk_field.cast_db_type(connection)
+    if connection.vendor == "postgresql":
+        _bump_counters_postgresql(table, pk_col, pk_type, pk_field, rows)
+        return
     for chunk in _chunks(rows):
         params: list = []
         for pk, n, u, first, last in chunk:
@@ -66,12 +65,33 @@ def bump_counters(model, rows: Sequence[tuple]) -> None:
             cursor.execute(_counter_sql(table, pk_col, pk_type, len(chunk)), params)
 
 
+def _columns(rows: Sequence[tuple]) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else []
+
+
+def _bump_counters_postgresql(table: str, pk_col: str, pk_type: str, pk_field, rows) -> None:
+    # One statement, five array parameters, whatever the row count: psycopg
+    # parses a query with thousands of placeholders on every call (bench/).
+    if not rows:
+        return
+    pks, views, unique, first, last = _columns(rows)
+    pks = [pk_field.get_db_prep_value(pk, connection) for pk in pks]
+    query = (
+        f"UPDATE {table} AS t SET {_assignments('', 't.')} "
+        f"FROM unnest(%s::{pk_type}[], %s::bigint[], %s::bigint[], %s::timestamptz[], "
+        f"%s::timestamptz[]) AS v(pk, n, u, f, l) WHERE t.{pk_col} = v.pk"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [pks, views, unique, first, last])
+
+
 def upsert_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:
     """Add (content_type_id, object_id, date, views, unique_views) to daily summaries."""
     from .models import PageViewSummary
 
-    qn = connection.ops.quote_name
-    table = qn(PageViewSummary._meta.db_table)
+    if not rows:
+        return
+    table = connection.ops.quote_name(PageViewSummary._meta.db_table)
     columns = "content_type_id, object_id, date, total_views, unique_views"
     if connection.vendor == "mysql":
         tail = (
@@ -84,6 +104,14 @@ def upsert_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:
             f"total_views = {table}.total_views + EXCLUDED.total_views, "
             f"unique_views = {table}.unique_views + EXCLUDED.unique_views"
         )
+    if connection.vendor == "postgresql":
+        arrays = "%s::integer[], %s::text[], %s::date[], %s::bigint[], %s::bigint[]"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {tail}",
+                _columns(rows),
+            )
+        return
     for chunk in _chunks(rows):
         values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
         params = [value for row in chunk for value in row]

@@ -70,7 +70,19 @@ def _text(payload: dict, key: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise BadRequest("invalid_field", f"{key!r} must be a string")
-    return value[:limit]
+    value = value[:limit]
+    # The database could never store these: one such view would block its shard's flush.
+    if "\x00" in value or not _encodable(value):
+        raise BadRequest("invalid_field", f"{key!r} must be text without NUL or lone surrogates")
+    return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _timestamp_ms(payload: dict) -> int:
@@ -128,7 +140,7 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
         day=day,
         path=_text(payload, "url", 2000) or "",
         referrer=_text(payload, "referrer", 2000),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500].replace("\x00", ""),
         ip=identity.anonymise_ip(ip) or "",
     )
 
