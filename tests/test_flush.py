@@ -56,6 +56,26 @@ def test_log_rows_keep_no_raw_ip_or_session(client):
     assert log.browser == "Firefox"
 
 
+def test_log_text_and_time_survive_the_flush_exactly(client):
+    """COPY's text format escapes tab, newline, backslash and \\N; none may leak or shift."""
+    import json
+
+    from djinsight.references import sign
+
+    (a,) = articles(1)
+    path = "/a\tb\nc\\d\\N\re/?q=ü"
+    ts = int(timezone.now().timestamp() * 1000) - 61_007
+    body = {"ref": sign(a), "url": path, "referrer": "https://x.test/\\N\t", "ts": ts}
+    response = client.post("/djInsight/record/", data=json.dumps(body), content_type="text/plain",
+                           HTTP_USER_AGENT="agent\\with\tescapes")
+    assert response.status_code == 204
+    flush.process_pageviews()
+    log = PageViewLog.objects.get()
+    assert (log.path, log.referrer, log.user_agent) == (path, "https://x.test/\\N\t", "agent\\with\tescapes")
+    assert log.viewed_at == buffer.ms_to_datetime(ts)
+    assert log.viewed_at.microsecond == (ts % 1000) * 1000
+
+
 def test_live_figures_identical_before_and_after_flush(client):
     items = articles(3)
     for i, item in enumerate(items):

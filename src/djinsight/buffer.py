@@ -102,8 +102,14 @@ end
 local ms, seq = parse(w)
 redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. (seq + 1))
 redis.call('SET', KEYS[3], w)
--- seed live counters of objects that have none, from the database figures at w
+-- seed live counters of objects that have none, from the database figures at w;
+-- the day window is sent once, each seed's days only where the database has views
 local a = 4 + 2 * ndec
+local window = {}
+if a <= #ARGV then
+  for i = 1, tonumber(ARGV[a]) do window[i] = ARGV[a + i] end
+  a = a + 1 + #window
+end
 local k = 4
 while a <= #ARGV do
   local name = ARGV[a]
@@ -113,10 +119,10 @@ while a <= #ARGV do
     local upend = tonumber(redis.call('HGET', KEYS[2], name .. '|u') or '0')
     redis.call('SET', KEYS[k], tonumber(ARGV[a + 1]) + pend)
     redis.call('SET', KEYS[k + 1], tonumber(ARGV[a + 2]) + upend)
-    for i = 1, ndays do
-      local day = ARGV[a + 3 + 2 * i - 1]
-      local n = tonumber(ARGV[a + 3 + 2 * i])
-      n = n + tonumber(redis.call('HGET', KEYS[2], name .. '|d:' .. day) or '0')
+    local stored = {}
+    for i = 1, ndays do stored[ARGV[a + 2 + 2 * i]] = tonumber(ARGV[a + 3 + 2 * i]) end
+    for _, day in ipairs(window) do
+      local n = (stored[day] or 0) + tonumber(redis.call('HGET', KEYS[2], name .. '|d:' .. day) or '0')
       if n > 0 then redis.call('HSET', KEYS[k + 2], 'd:' .. day, n) end
     end
   end
@@ -278,7 +284,7 @@ class Seed:
     name: str
     total: int
     unique: int
-    days: dict[str, int] = field(default_factory=dict)  # YYYYMMDD -> views
+    days: dict[str, int] = field(default_factory=dict)  # YYYYMMDD -> views, days with views only
 
 
 def pending_decrements(entries: list[tuple[str, dict]]) -> dict[str, int]:
@@ -300,13 +306,15 @@ def trim(
     seeds: list[Seed] = (),
     after: str = "",
     decrements: dict[str, int] | None = None,
+    window: list[str] = (),
     client=None,
 ) -> bool:
     """Drop applied entries up to ``watermark`` and seed live counters; idempotent.
 
     ``after`` and ``decrements``: the watermark the applied batch started from
     and its pending counts, which spare the script re-reading the entries when
-    nothing else was trimmed in between.
+    nothing else was trimmed in between. ``window``: the days (YYYYMMDD) the
+    seeds' figures cover.
     """
     keys = Keys(shard)
     script_keys = [keys.stream, keys.pending, keys.trimmed]
@@ -314,6 +322,8 @@ def trim(
     args: list = [watermark, after if decrements else "", len(decrements)]
     for field_name, count in decrements.items():
         args += [field_name, count]
+    if seeds:
+        args += [len(window), *window]
     for seed in seeds:
         script_keys += [keys.counter(seed.name), keys.unique_counter(seed.name), keys.stats(seed.name)]
         args += [seed.name, seed.total, seed.unique, len(seed.days)]

@@ -154,7 +154,9 @@ def flush_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> i
         return None
     if applied is None:
         return None
-    buffer.trim(shard, applied.watermark, applied.seeds, applied.after, applied.decrements)
+    buffer.trim(
+        shard, applied.watermark, applied.seeds, applied.after, applied.decrements, applied.window
+    )
     if applied.count:
         views_flushed.send(sender=None, shard=shard, views=applied.count)
     return applied.count
@@ -178,6 +180,7 @@ class Applied:
     after: str = ""
     seeds: list = field(default_factory=list)
     decrements: dict = field(default_factory=dict)
+    window: list = field(default_factory=list)
 
 
 def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> Applied | None:
@@ -198,9 +201,10 @@ def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> 
     batch = Batch.of(entries, keep_logs=settings.STORE_RAW_LOGS)
     content_types = _content_types(batch.objects, discard_unknown)
     _write(batch, content_types)
-    seeds = _seeds(shard, batch, content_types)
+    window = seed_window(timezone.localdate())
+    seeds = _seeds(shard, batch, content_types, window)
     return Applied(
-        len(entries), watermark, ledger.watermark, seeds, buffer.pending_decrements(entries)
+        len(entries), watermark, ledger.watermark, seeds, buffer.pending_decrements(entries), window
     )
 
 
@@ -261,39 +265,55 @@ def _write(batch: Batch, content_types) -> None:
 
 
 def _log_rows(logs: list[dict], content_types) -> list[tuple]:
+    """sql.LOG_COLUMNS rows; ``viewed_at`` stays in epoch milliseconds."""
     rows = []
-    # A batch repeats few objects, referrers and agents: parse each once (bench/).
-    refs: dict[str, ObjectName] = {}
-    domains: dict[str, str] = {}
+    # A batch repeats few objects, referrers and agents: resolve each once (bench/).
+    objects: dict[str, tuple | None] = {}
+    referrers: dict[str, tuple[str, str]] = {}
+    agents: dict[str, tuple[str, str, str, str]] = {}
     for e in logs:
-        ref = refs.get(e["o"])
-        if ref is None:
-            ref = refs[e["o"]] = ObjectName.parse(e["o"])
-        if ref.label not in content_types:
+        name = e["o"]
+        target = objects.get(name, False)
+        if target is False:
+            target = objects[name] = _log_target(name, content_types)
+        if target is None:
             continue
-        referrer, user_agent = e.get("ref", "")[:2000], e.get("ua", "")[:500]
-        domain = domains.get(referrer)
-        if domain is None:
-            domain = domains[referrer] = referrer_domain(referrer)
+        referrer = referrers.get(raw := e.get("ref", ""))
+        if referrer is None:
+            referrer = referrers[raw] = (raw[:2000], referrer_domain(raw[:2000]))
+        agent = agents.get(raw := e.get("ua", ""))
+        if agent is None:
+            agent = agents[raw] = (raw[:500], *parse_agent(raw[:500]))
         rows.append(
             (
-                content_types[ref.label][1].pk,
-                ref.pk,
-                buffer.ms_to_datetime(int(e["t"])),
+                *target,
+                int(e["t"]),
                 e.get("path", "")[:2000],
-                referrer,
-                user_agent,
+                referrer[0],
+                agent[0],
                 e.get("ip") or None,
                 e.get("v", "")[:24],
                 e.get("u") == "1",
-                domain,
-                *parse_agent(user_agent),
+                referrer[1],
+                *agent[1:],
             )
         )
     return rows
 
 
-def _seeds(shard: int, batch: Batch, content_types) -> list[buffer.Seed]:
+def _log_target(name: str, content_types) -> tuple[int, str] | None:
+    ref = ObjectName.parse(name)
+    if ref.label not in content_types:
+        return None
+    return content_types[ref.label][1].pk, ref.pk
+
+
+def seed_window(today: date) -> list[str]:
+    """The days (YYYYMMDD, oldest first) whose views a seed carries into Redis."""
+    return [buffer.day_key(today - timedelta(days=n)) for n in range(buffer.STATS_DAYS - 1, -1, -1)]
+
+
+def _seeds(shard: int, batch: Batch, content_types, window: list[str]) -> list[buffer.Seed]:
     """Database figures for batch objects whose live counters Redis lacks."""
     keys = Keys(shard)
     names = list(batch.objects)
@@ -302,8 +322,6 @@ def _seeds(shard: int, batch: Batch, content_types) -> list[buffer.Seed]:
     unseeded = [name for name, counter in zip(names, counters, strict=True) if counter is None]
     if not unseeded:
         return []
-    today = timezone.localdate()
-    since = today - timedelta(days=buffer.STATS_DAYS - 1)
     seeds = []
     by_label: dict[str, list[ObjectName]] = defaultdict(list)
     for name in unseeded:
@@ -312,7 +330,7 @@ def _seeds(shard: int, batch: Batch, content_types) -> list[buffer.Seed]:
             by_label[ref.label].append(ref)
     for label, refs in by_label.items():
         model, ct = content_types[label]
-        seeds += _seeds_for_model(model, ct, refs, since, today)
+        seeds += _seeds_for_model(model, ct, refs, buffer.parse_day(window[0]), buffer.parse_day(window[-1]))
     return seeds
 
 
@@ -332,14 +350,13 @@ def _seeds_for_model(model, ct, refs, since: date, today: date) -> list[buffer.S
         .values_list("object_id", "date", "total_views")
     )
     for object_id, day, views in rows:
-        days[object_id][buffer.day_key(day)] = views
-    seeds = []
-    all_days = [buffer.day_key(since + timedelta(days=i)) for i in range((today - since).days + 1)]
-    for pk, (total, unique) in totals.items():
-        day_counts = dict.fromkeys(all_days, 0)
-        day_counts.update(days.get(pk, {}))
-        seeds.append(buffer.Seed(f"{ct.app_label}.{ct.model}:{pk}", total, unique, day_counts))
-    return seeds
+        if views:
+            days[object_id][buffer.day_key(day)] = views
+    label = f"{ct.app_label}.{ct.model}"
+    return [
+        buffer.Seed(f"{label}:{pk}", total, unique, days.get(pk, {}))
+        for pk, (total, unique) in totals.items()
+    ]
 
 
 def cleanup_pageviews(days: int | None = None, chunk: int = 10_000, progress=None) -> int:
