@@ -233,3 +233,16 @@ def test_views_of_a_model_this_process_does_not_know_stay_buffered(client, redis
     assert redis_client.xlen(Keys(held_shard).stream) == 0
     a.refresh_from_db()
     assert a.total_views == 1
+
+
+def test_log_table_indexes_suit_an_append_only_copy():
+    """BRIN on viewed_at (PostgreSQL) and no per-row foreign-key check: see indexes.py."""
+    table = PageViewLog._meta.db_table
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    assert not [c for c in constraints.values() if c["foreign_key"]]
+    by_name = {name: c for name, c in constraints.items() if c["index"]}
+    assert by_name["djinsight_log_time"]["columns"] == ["viewed_at"]
+    assert by_name["djinsight_log_object"]["columns"] == ["content_type_id", "object_id", "viewed_at"]
+    if connection.vendor == "postgresql":
+        assert by_name["djinsight_log_time"]["type"] == "brin"
