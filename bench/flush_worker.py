@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--expect", type=int, default=0, help="views buffered (for the RSS sample)")
     parser.add_argument("--profile", help="write a pyinstrument HTML profile here")
     parser.add_argument("--budget", type=float, default=600, help="stop after this many seconds")
+    parser.add_argument("--start-at", type=float, default=0, help="wall-clock time to start at (flushers start together)")
     args = parser.parse_args()
 
     import django
@@ -52,6 +53,7 @@ def main() -> None:
 
         profiler = Profiler()
         profiler.start()
+    time.sleep(max(0.0, args.start_at - time.time()))
     started, cpu = time.perf_counter(), time.process_time()
     views = batches = 0
     skipped: list[int] = []

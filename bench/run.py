@@ -436,17 +436,7 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
             log(f"  loaded in {loaded['seconds']:.1f}s ({loaded['views'] / loaded['seconds']:,.0f} views/s "
                 f"client-side); Redis used {after['cpu'] - before['cpu']:.1f} CPU-s")
         env = dict(os.environ, BENCH_RAW_LOGS="1" if raw else "0")
-        command = [PY, str(BENCH / "flush_worker.py"), "--batch-size", str(ns.batch_size),
-                   "--expect", str(ns.views), "--budget", str(ns.max_flush_seconds)]
-        if ns.profile:
-            command += ["--profile", str(WORK / f"flush-{tag}.html")]
-        out = subprocess.run(command, env=env, capture_output=True, text=True, check=False,
-                             timeout=ns.max_flush_seconds + 120)
-        if out.returncode:
-            raise RuntimeError(f"flush worker failed:\n{out.stderr}")
-        if ns.profile:
-            (WORK / f"flush-{tag}.txt").write_text(out.stderr)
-        flushed = json.loads(out.stdout.strip().splitlines()[-1])
+        flushed = run_flushers(ns, env, tag)
         stored = Item.objects.aggregate(n=Sum("total_views"))["n"] or 0
         summed = PageViewSummary.objects.aggregate(n=Sum("total_views"))["n"] or 0
         logs = PageViewLog.objects.count()
@@ -458,7 +448,7 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
         )
         results["flush"][tag] = flushed
         log(f"  flushed {flushed['views']:,} views in {flushed['seconds']:.1f}s = "
-            f"{flushed['views_per_s']:,.0f} views/s ({flushed['views_per_cpu_s']:,.0f} per flusher CPU-s), peak RSS {flushed['peak_rss_kib'] / 1024:.0f} MiB"
+            f"{flushed['views_per_s']:,.0f} views/s with {ns.flushers} flushers ({flushed['views_per_cpu_s']:,.0f} per flusher CPU-s), peak RSS {flushed['peak_rss_kib'] / 1024:.0f} MiB"
             f"; stored {stored:,}, summaries {summed:,}, logs {logs:,}")
         if raw:
             # Memory: the buffered views, then what stays once they are flushed.
@@ -500,6 +490,42 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
                 f"{r['bytes_per_buffered_view']:.0f} B per buffered view, "
                 f"{r['bytes_per_unique_mark']:.0f} B per unique mark, {r['bytes_per_object']:.0f} B per object")
     get_redis().close()
+
+
+def run_flushers(ns, env: dict, tag: str) -> dict:
+    """``ns.flushers`` flush processes at once, as Celery worker processes would run
+    overlapping flush tasks on a backlog; SKIP LOCKED splits the shards between them."""
+    procs = []
+    start_at = time.time() + 5  # after every worker's Django setup
+    for i in range(ns.flushers):
+        command = [PY, str(BENCH / "flush_worker.py"), "--batch-size", str(ns.batch_size),
+                   "--expect", str(ns.views // ns.flushers), "--budget", str(ns.max_flush_seconds),
+                   "--start-at", str(start_at)]
+        if ns.profile:
+            command += ["--profile", str(WORK / f"flush-{tag}-{i}.html")]
+        procs.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [proc.communicate(timeout=ns.max_flush_seconds + 120) for proc in procs]
+    runs = []
+    for i, (proc, (stdout, stderr)) in enumerate(zip(procs, outputs, strict=True)):
+        if proc.returncode:
+            raise RuntimeError(f"flush worker failed:\n{stderr}")
+        if ns.profile:
+            (WORK / f"flush-{tag}-{i}.txt").write_text(stderr)
+        runs.append(json.loads(stdout.strip().splitlines()[-1]))
+    views = sum(r["views"] for r in runs)
+    seconds = max(r["seconds"] for r in runs)
+    cpu = sum(r["cpu_seconds"] for r in runs)
+    return {
+        "flushers": ns.flushers,
+        "views": views,
+        "batches": sum(r["batches"] for r in runs),
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "views_per_s": views / seconds if seconds else 0,
+        "views_per_cpu_s": views / cpu if cpu else 0,
+        "peak_rss_kib": max(r["peak_rss_kib"] for r in runs),
+        "tenth_kib": max((r["tenth_kib"] or 0) for r in runs) or None,
+    }
 
 
 # --------------------------------------------------------------------------- report
@@ -550,7 +576,7 @@ def table(results: dict, ns) -> str:
                          f"{x['views_per_s']:,.0f}", f"{x['views_per_s'] / 1050:.1f}x",
                          ">= 50,000" if label == "on" else "",
                          goal(x["views_per_s"] >= 50_000) if label == "on" else ""))
-            rows.append((f"  same, views per CPU-second of the flusher process", "", f"{x['views_per_cpu_s']:,.0f}",
+            rows.append((f"  same, views per CPU-second of the {x['flushers']} flusher processes", "", f"{x['views_per_cpu_s']:,.0f}",
                          "", "", ""))
         on = fl["raw_logs_on"]
         rows.append(("Flush peak RSS (after 1/10 of backlog -> end)", "",
@@ -613,7 +639,8 @@ def main() -> int:
     parser.add_argument("--objects", type=int, help="objects for the flush (default 10,000)")
     parser.add_argument("--load-budget", type=float, help="seconds to fill the buffer (default 240)")
     parser.add_argument("--flush-budget", type=float, help="seconds per flush pass (default 120)")
-    parser.add_argument("--batch-size", type=int, default=5000, help="flush batch size")
+    parser.add_argument("--batch-size", type=int, default=20_000, help="flush batch size")
+    parser.add_argument("--flushers", type=int, default=2, help="flush processes at once (default 2, one per core)")
     parser.add_argument("--only", default="record,live,flush", help="comma-separated sections")
     parser.add_argument("--no-fastpath", dest="fastpath", action="store_false")
     parser.add_argument("--profile", action="store_true", help="profile the flush with pyinstrument")
@@ -648,7 +675,8 @@ def main() -> int:
     os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / 'src'}"
     results: dict = {"machine": machine(), "args": sys.argv[1:], "scale": {
         "views": ns.views, "objects": ns.objects, "rounds": ns.rounds, "duration_s": ns.duration,
-        "connections": ns.connections, "batch_size": ns.batch_size}}
+        "connections": ns.connections, "batch_size": ns.batch_size,
+        "flushers": ns.flushers}}
     log(f"machine: {results['machine']}")
     procs = Processes()
     try:
