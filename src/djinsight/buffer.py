@@ -287,19 +287,6 @@ class Seed:
     days: dict[str, int] = field(default_factory=dict)  # YYYYMMDD -> views, days with views only
 
 
-def pending_decrements(entries: list[tuple[str, dict]]) -> dict[str, int]:
-    """Pending-hash fields to decrement when ``entries`` are trimmed."""
-    counts: dict[str, int] = defaultdict(int)
-    for _entry_id, e in entries:
-        if e.get("p") == "1":
-            name = e["o"]
-            counts[name] += 1
-            counts[f"{name}|d:{e['d']}"] += 1
-            if e.get("u") == "1":
-                counts[f"{name}|u"] += 1
-    return counts
-
-
 def trim(
     shard: int,
     watermark: str,

@@ -54,36 +54,47 @@ class UnknownModels(Exception):
 
 
 @dataclass
-class ObjectTally:
-    views: int = 0
-    unique: int = 0
-    first_ms: int = 0
-    last_ms: int = 0
-
-    def add(self, unique: bool, ts: int) -> None:
-        self.views += 1
-        self.unique += unique
-        self.first_ms = min(self.first_ms, ts) if self.first_ms else ts
-        self.last_ms = max(self.last_ms, ts)
-
-
-@dataclass
 class Batch:
-    objects: dict[str, ObjectTally] = field(default_factory=lambda: defaultdict(ObjectTally))
-    days: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    """One pass over a batch's entries: what the database and the trim need.
+
+    ``objects``: name -> [views, unique views, first ms, last ms];
+    ``days``: (name, YYYYMMDD) -> [views, unique views];
+    ``decrements``: pending-hash fields the trim takes back (see buffer.TRIM).
+    """
+
+    objects: dict[str, list[int]] = field(default_factory=dict)
+    days: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    decrements: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     logs: list[dict] = field(default_factory=list)
 
     @classmethod
     def of(cls, entries: list[tuple[str, dict]], keep_logs: bool) -> Batch:
         batch = cls()
+        objects, days, decrements = batch.objects, batch.days, batch.decrements
         for _entry_id, e in entries:
-            unique, ts = e.get("u") == "1", int(e["t"])
-            batch.objects[e["o"]].add(unique, ts)
-            day = batch.days[(e["o"], e["d"])]
-            day[0] += 1
-            day[1] += unique
-            if keep_logs:
-                batch.logs.append(e)
+            name, day, ts = e["o"], e["d"], int(e["t"])
+            unique = 1 if e.get("u") == "1" else 0
+            tally = objects.get(name)
+            if tally is None:
+                objects[name] = [1, unique, ts, ts]
+            else:
+                tally[0] += 1
+                tally[1] += unique
+                tally[2] = min(tally[2], ts)
+                tally[3] = max(tally[3], ts)
+            day_tally = days.get((name, day))
+            if day_tally is None:
+                days[(name, day)] = [1, unique]
+            else:
+                day_tally[0] += 1
+                day_tally[1] += unique
+            if e.get("p") == "1":  # counted in the pending hash while unseeded
+                decrements[name] += 1
+                decrements[f"{name}|d:{day}"] += 1
+                if unique:
+                    decrements[f"{name}|u"] += 1
+        if keep_logs:
+            batch.logs = [e for _entry_id, e in entries]
         return batch
 
 
@@ -204,7 +215,7 @@ def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> 
     window = seed_window(timezone.localdate())
     seeds = _seeds(shard, batch, content_types, window)
     return Applied(
-        len(entries), watermark, ledger.watermark, seeds, buffer.pending_decrements(entries), window
+        len(entries), watermark, ledger.watermark, seeds, batch.decrements, window
     )
 
 
@@ -242,7 +253,7 @@ def _pk(model, pk: str):
 
 def _write(batch: Batch, content_types) -> None:
     counters: dict[type, list[tuple]] = defaultdict(list)
-    for name, tally in batch.objects.items():
+    for name, (views, unique, first_ms, last_ms) in batch.objects.items():
         ref = ObjectName.parse(name)
         if ref.label not in content_types:
             continue
@@ -250,7 +261,7 @@ def _write(batch: Batch, content_types) -> None:
         pk = _pk(model, ref.pk)
         if pk is not None:
             counters[model].append(
-                (pk, tally.views, tally.unique, buffer.ms_to_datetime(tally.first_ms), buffer.ms_to_datetime(tally.last_ms))
+                (pk, views, unique, buffer.ms_to_datetime(first_ms), buffer.ms_to_datetime(last_ms))
             )
     for model, rows in counters.items():
         sql.bump_counters(model, rows)
@@ -287,15 +298,13 @@ def _log_rows(logs: list[dict], content_types) -> list[tuple]:
         rows.append(
             (
                 *target,
-                int(e["t"]),
                 e.get("path", "")[:2000],
-                referrer[0],
-                agent[0],
+                *referrer,
+                *agent,
+                int(e["t"]),
                 e.get("ip") or None,
                 e.get("v", "")[:24],
                 e.get("u") == "1",
-                referrer[1],
-                *agent[1:],
             )
         )
     return rows

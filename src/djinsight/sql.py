@@ -121,21 +121,24 @@ def upsert_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {tail}", params)
 
 
+# Repeated per object, page, referrer and agent first, then what is per view:
+# copy_text escapes each distinct head once.
 LOG_COLUMNS = (
     "content_type_id",
     "object_id",
-    "viewed_at",
     "path",
     "referrer",
-    "user_agent",
-    "ip_address",
-    "visitor",
-    "is_unique",
     "referrer_domain",
+    "user_agent",
     "browser",
     "os",
     "device",
+    "viewed_at",
+    "ip_address",
+    "visitor",
+    "is_unique",
 )
+_HEAD = LOG_COLUMNS.index("viewed_at")
 
 
 def insert_logs(rows: Sequence[tuple]) -> None:
@@ -156,10 +159,9 @@ def insert_logs(rows: Sequence[tuple]) -> None:
                 copy.write(copy_text(rows))
         return
     placeholders = "(" + ", ".join(["%s"] * len(LOG_COLUMNS)) + ")"
-    viewed_at = LOG_COLUMNS.index("viewed_at")
     for chunk in _chunks(rows):
         params = [
-            _db_value(ms_to_datetime(value) if i == viewed_at else value)
+            _db_value(ms_to_datetime(value) if i == _HEAD else value)
             for row in chunk
             for i, value in enumerate(row)
         ]
@@ -183,28 +185,23 @@ def _copy_field(value) -> str:
 
 def copy_text(rows: Iterable[tuple]) -> str:
     """``rows`` (LOG_COLUMNS) in COPY's text format."""
-    viewed_at = LOG_COLUMNS.index("viewed_at")
-    # One cache per column: True == 1, so columns must not share one.
-    caches: list[dict] = [{} for _ in LOG_COLUMNS]
+    heads: dict[tuple, str] = {}
     seconds: dict[int, str] = {}
     lines = []
     for row in rows:
-        fields = []
-        for i, value in enumerate(row):
-            if i == viewed_at:
-                second, ms = divmod(value, 1000)
-                text = seconds.get(second)
-                if text is None:
-                    text = seconds[second] = ms_to_datetime(second * 1000).strftime("%Y-%m-%d %H:%M:%S")
-                fields.append(f"{text}.{ms:03d}+00")
-                continue
-            text = caches[i].get(value)
-            if text is None:
-                text = caches[i][value] = _copy_field(value)
-            fields.append(text)
-        lines.append("\t".join(fields))
-    lines.append("")
-    return "\n".join(lines)
+        head_values = row[:_HEAD]
+        head = heads.get(head_values)
+        if head is None:
+            head = heads[head_values] = "\t".join(map(_copy_field, head_values))
+        viewed_at, ip, visitor, unique = row[_HEAD:]
+        second, ms = divmod(viewed_at, 1000)
+        moment = seconds.get(second)
+        if moment is None:
+            moment = seconds[second] = ms_to_datetime(second * 1000).strftime("%Y-%m-%d %H:%M:%S")
+        lines.append(
+            f"{head}\t{moment}.{ms:03d}+00\t{_copy_field(ip)}\t{_copy_field(visitor)}\t{'t' if unique else 'f'}\n"
+        )
+    return "".join(lines)
 
 
 def _db_value(value):
