@@ -13,6 +13,7 @@ ratio of each p95 to the 100 ms goal.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -72,7 +73,7 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
             cursor.execute(
                 f"INSERT INTO {PageViewLog._meta.db_table} (content_type_id, object_id, viewed_at, path, "
                 "referrer, user_agent, visitor, is_unique, referrer_domain, browser, os, device) "
-                "SELECT %s, k::text, now() - make_interval(secs => %s * (%s - i) / %s::float), "
+                "SELECT %s, k::text, now() - make_interval(secs => %s::float8 * (%s - i) / %s), "
                 "'/items/' || k || '/', "
                 f"({referrers})[1 + i %% 4], 'Mozilla/5.0', 'v' || i %% 50000, i %% 3 = 0, "
                 f"({domains})[1 + i %% 4], ({agents[0]})[1 + i %% 3], ({agents[1]})[1 + i %% 3], "
@@ -133,6 +134,7 @@ def main() -> int:
     parser.add_argument("--summaries", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     reset_database(os.environ["BENCH_DB_NAME"])
     try:
@@ -149,6 +151,11 @@ def main() -> int:
     finally:
         if not args.keep_db:
             drop_database(os.environ["BENCH_DB_NAME"])
+    figures = {
+        name: {"p50_ms": statistics.median(values), "p95_ms": p(values, 95)} for name, values in timings.items()
+    }
+    if args.json:
+        Path(args.json).write_text(json.dumps({"logs": args.logs, "summaries": args.summaries, "queries": figures}))
     print(f"\n| query | p50 ms | p95 ms | p95 / 100 ms goal | goal |\n|---|---|---|---|---|")
     for name, values in timings.items():
         p95 = p(values, 95)

@@ -175,9 +175,12 @@ def insert_logs(rows: Sequence[tuple]) -> None:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+_NULL = "\\N"
+
+
 def _copy_field(value) -> str:
     if value is None:
-        return "\\N"
+        return _NULL
     if value is True or value is False:
         return "t" if value else "f"
     return str(value).translate(_COPY_ESCAPES)
@@ -198,8 +201,9 @@ def copy_text(rows: Iterable[tuple]) -> str:
         moment = seconds.get(second)
         if moment is None:
             moment = seconds[second] = ms_to_datetime(second * 1000).strftime("%Y-%m-%d %H:%M:%S")
+        # identity.py made ip (an address) and visitor (a hex digest): nothing to escape
         lines.append(
-            f"{head}\t{moment}.{ms:03d}+00\t{_copy_field(ip)}\t{_copy_field(visitor)}\t{'t' if unique else 'f'}\n"
+            f"{head}\t{moment}.{ms:03d}+00\t{ip or _NULL}\t{visitor}\t{'t' if unique else 'f'}\n"
         )
     return "".join(lines)
 
