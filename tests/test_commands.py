@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from djinsight.models import PageViewLog, PageViewSummary
+from djinsight.models import PageViewDailyTotal, PageViewLog, PageViewSummary
 from tests.conftest import beacon, visitor
 from tests.testapp.models import Article, Product
 
@@ -65,9 +65,12 @@ def test_generate_summaries_flushes_and_rebuilds_from_logs(client):
         beacon(client, article, **visitor(k))
     assert "3 views flushed" in run("generate_summaries")
     PageViewSummary.objects.update(total_views=999)
+    PageViewDailyTotal.objects.update(total_views=999)
     assert "Rebuilt 1 daily summaries" in run("generate_summaries", "--rebuild", "--days", "2")
     summary = PageViewSummary.objects.get()
     assert (summary.total_views, summary.unique_views) == (3, 3)
+    day_total = PageViewDailyTotal.objects.get()
+    assert (day_total.total_views, day_total.unique_views) == (3, 3)
 
 
 def test_analyze_redis_lists_objects_with_names_and_live_views(client):

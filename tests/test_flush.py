@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from djinsight import buffer, flush
 from djinsight.keys import Keys, ObjectName, keys_for
-from djinsight.models import FlushLedger, PageViewLog, PageViewSummary
+from djinsight.models import FlushLedger, PageViewDailyTotal, PageViewLog, PageViewSummary
 from djinsight.stats import get_object_stats, get_stats
 from tests.conftest import beacon, visitor
 from tests.testapp.models import Article, BlogPage, Product
@@ -38,6 +38,8 @@ def test_flush_moves_counts_summaries_and_logs(client, redis_client):
     summary = PageViewSummary.objects.get(object_id=str(a.pk))
     assert summary.date == timezone.localdate()
     assert (summary.total_views, summary.unique_views) == (10, 5)
+    day_total = PageViewDailyTotal.objects.get()
+    assert (day_total.date, day_total.total_views, day_total.unique_views) == (timezone.localdate(), 11, 6)
     assert PageViewLog.objects.count() == 11
     assert buffered(redis_client) == 0
     assert flush.process_pageviews().views == 0

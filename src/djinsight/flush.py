@@ -266,12 +266,17 @@ def _write(batch: Batch, content_types) -> None:
     for model, rows in counters.items():
         sql.bump_counters(model, rows)
     summaries = []
+    totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
     for (name, day), (views, unique) in batch.days.items():
         ref = ObjectName.parse(name)
         if ref.label in content_types:
-            ct = content_types[ref.label][1]
-            summaries.append((ct.pk, ref.pk, buffer.parse_day(day), views, unique))
+            ct, day_date = content_types[ref.label][1], buffer.parse_day(day)
+            summaries.append((ct.pk, ref.pk, day_date, views, unique))
+            total = totals[(ct.pk, day_date)]
+            total[0] += views
+            total[1] += unique
     sql.upsert_summaries(summaries)
+    sql.upsert_daily_totals([(*key, views, unique) for key, (views, unique) in totals.items()])
     sql.insert_logs(_log_rows(batch.logs, content_types))
 
 

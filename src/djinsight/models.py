@@ -136,6 +136,31 @@ class PageViewSummary(models.Model):
         return f"{self.content_type_id}:{self.object_id} on {self.date}: {self.total_views}"
 
 
+class PageViewDailyTotal(models.Model):
+    """Views of one content type on one day: the daily summaries added up.
+
+    Written by the same flush transaction as the summaries, so it always equals
+    their sum; site-wide totals and time series read a row per day from here
+    instead of a row per object per day.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField(db_index=True)
+    total_views = models.PositiveBigIntegerField(default=0)
+    unique_views = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("daily total")
+        verbose_name_plural = _("daily totals")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "date"], name="djinsight_daily_total_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id} on {self.date}: {self.total_views}"
+
+
 class FlushLedger(models.Model):
     """Per buffer shard: the last stream id applied to the database."""
 

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, TruncHour, TruncMonth, TruncWee
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from .models import PageViewLog, PageViewSummary
+from .models import PageViewDailyTotal, PageViewLog, PageViewSummary
 from .params import DateRange
 
 GRANULARITIES = ("day", "week", "month")
@@ -43,6 +43,21 @@ def summaries(
         qs = qs.filter(content_type=content_type)
     if object_id is not None:
         qs = qs.filter(object_id=object_id)
+    return qs
+
+
+def daily(since: date, until: date, content_type=None, object_id=None) -> QuerySet:
+    """Rows with ``date``, ``total_views`` and ``unique_views`` for the days asked.
+
+    Site- or type-wide figures read the per-type daily totals (a row per type
+    per day); only one object's figures need its daily summaries.
+    """
+    if object_id is None:
+        qs = PageViewDailyTotal.objects.filter(date__gte=since, date__lte=until)
+    else:
+        qs = PageViewSummary.objects.filter(date__gte=since, date__lte=until, object_id=object_id)
+    if content_type is not None:
+        qs = qs.filter(content_type=content_type)
     return qs
 
 
@@ -99,12 +114,7 @@ def totals(rng: DateRange, content_type=None, object_id=None) -> Totals:
     """This period and the previous one, in one query."""
     prev = rng.previous()
     now, before = Q(date__gte=rng.since), Q(date__lt=rng.since)
-    row = PageViewSummary.objects.filter(date__gte=prev.since, date__lte=rng.until)
-    if content_type is not None:
-        row = row.filter(content_type=content_type)
-    if object_id is not None:
-        row = row.filter(object_id=object_id)
-    row = row.aggregate(
+    row = daily(prev.since, rng.until, content_type, object_id).aggregate(
         views=Coalesce(Sum("total_views", filter=now), 0),
         unique=Coalesce(Sum("unique_views", filter=now), 0),
         previous_views=Coalesce(Sum("total_views", filter=before), 0),
@@ -135,7 +145,7 @@ def series(
     rng: DateRange, granularity: str = "day", content_type=None, object_id=None
 ) -> list[Point]:
     """Views per day, week (from Monday) or month, with empty buckets filled in. One query."""
-    qs = summaries(rng, content_type, object_id)
+    qs = daily(rng.since, rng.until, content_type, object_id)
     if granularity == "day":
         qs = qs.values(bucket=F("date"))
     else:
@@ -296,19 +306,25 @@ class TypeRow:
 
 
 def content_types(rng: DateRange) -> list[TypeRow]:
-    """Per content type: views now and before, and how many objects were viewed. One query."""
+    """Per content type: views now and before (daily totals), and how many objects were viewed."""
     prev = rng.previous()
     now = Q(date__gte=rng.since)
     rows = (
-        PageViewSummary.objects.filter(date__gte=prev.since, date__lte=rng.until)
+        daily(prev.since, rng.until)
         .values("content_type_id")
         .annotate(
             views=Coalesce(Sum("total_views", filter=now), 0),
             unique=Coalesce(Sum("unique_views", filter=now), 0),
             previous=Coalesce(Sum("total_views", filter=~now), 0),
-            objects=Count("object_id", filter=now, distinct=True),
         )
         .order_by("-views", "content_type_id")
+    )
+    objects = dict(
+        summaries(rng)
+        .values("content_type_id")
+        .annotate(n=Count("object_id", distinct=True))
+        .values_list("content_type_id", "n")
+        .order_by()
     )
     return [
         TypeRow(
@@ -316,7 +332,7 @@ def content_types(rng: DateRange) -> list[TypeRow]:
             int(r["views"]),
             int(r["unique"]),
             int(r["previous"]),
-            r["objects"],
+            objects.get(r["content_type_id"], 0),
         )
         for r in rows
     ]

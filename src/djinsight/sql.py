@@ -91,10 +91,22 @@ def upsert_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:
     """Add (content_type_id, object_id, date, views, unique_views) to daily summaries."""
     from .models import PageViewSummary
 
+    _add_views(PageViewSummary, ("content_type_id", "object_id", "date"), ("integer", "text", "date"), rows)
+
+
+def upsert_daily_totals(rows: Sequence[tuple[int, date, int, int]]) -> None:
+    """Add (content_type_id, date, views, unique_views) to the per-type daily totals."""
+    from .models import PageViewDailyTotal
+
+    _add_views(PageViewDailyTotal, ("content_type_id", "date"), ("integer", "date"), rows)
+
+
+def _add_views(model, keys: tuple[str, ...], key_types: tuple[str, ...], rows: Sequence[tuple]) -> None:
+    """Insert ``rows`` (keys..., views, unique_views), adding to the figures of existing keys."""
     if not rows:
         return
-    table = connection.ops.quote_name(PageViewSummary._meta.db_table)
-    columns = "content_type_id, object_id, date, total_views, unique_views"
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join([*keys, "total_views", "unique_views"])
     if connection.vendor == "mysql":
         tail = (
             "ON DUPLICATE KEY UPDATE total_views = total_views + VALUES(total_views), "
@@ -102,20 +114,21 @@ def upsert_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:
         )
     else:
         tail = (
-            "ON CONFLICT (content_type_id, object_id, date) DO UPDATE SET "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
             f"total_views = {table}.total_views + EXCLUDED.total_views, "
             f"unique_views = {table}.unique_views + EXCLUDED.unique_views"
         )
     if connection.vendor == "postgresql":
-        arrays = "%s::integer[], %s::text[], %s::date[], %s::bigint[], %s::bigint[]"
+        arrays = ", ".join(f"%s::{t}[]" for t in (*key_types, "bigint", "bigint"))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {tail}",
                 _columns(rows),
             )
         return
+    width = len(keys) + 2
     for chunk in _chunks(rows):
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
         params = [value for row in chunk for value in row]
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {tail}", params)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .flush import process_pageviews
-from .models import PageViewLog, PageViewSummary
+from .models import PageViewDailyTotal, PageViewLog, PageViewSummary
 
 
 def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
@@ -43,4 +43,31 @@ def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
         ]
         PageViewSummary.objects.bulk_create(batch, batch_size=1000)
         written = len(batch)
+        rebuild_daily_totals(since)
     return written
+
+
+def rebuild_daily_totals(since=None) -> int:
+    """Recompute the per-type daily totals from the daily summaries (all days, or from ``since``)."""
+    summaries = PageViewSummary.objects.all()
+    totals = PageViewDailyTotal.objects.all()
+    if since is not None:
+        summaries, totals = summaries.filter(date__gte=since), totals.filter(date__gte=since)
+    rows = summaries.values("content_type_id", "date").annotate(
+        views=Sum("total_views"), unique=Sum("unique_views")
+    )
+    with transaction.atomic():
+        totals.delete()
+        created = PageViewDailyTotal.objects.bulk_create(
+            [
+                PageViewDailyTotal(
+                    content_type_id=row["content_type_id"],
+                    date=row["date"],
+                    total_views=row["views"],
+                    unique_views=row["unique"],
+                )
+                for row in rows.order_by().iterator()
+            ],
+            batch_size=1000,
+        )
+    return len(created)
