@@ -85,3 +85,15 @@ def test_signature_from_another_salt_is_refused(client, redis_client, settings):
     response = client.post(URL, data=json.dumps({"ref": other}), content_type="text/plain")
     assert response.status_code == 400
     nothing_written(redis_client, settings)
+
+
+def test_reference_stops_working_when_the_secret_key_changes(client, redis_client, settings):
+    """Verified references are cached; a new SECRET_KEY must still invalidate them."""
+    article = Article.objects.create(title="x", slug="x")
+    ref = sign(article)
+    body = json.dumps({"ref": ref}).encode()
+    assert client.post(URL, data=body, content_type="text/plain", **visitor(1)).status_code == 204
+    settings.SECRET_KEY = "a-rotated-secret-key-for-this-test"
+    response = client.post(URL, data=body, content_type="text/plain", **visitor(2))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_reference"
