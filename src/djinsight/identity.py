@@ -26,7 +26,7 @@ def _key(purpose: str, secret: str) -> bytes:
 
 def _digest(purpose: str, value: str) -> str:
     key = _key(purpose, django_settings.SECRET_KEY)
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:20]
+    return hmac.digest(key, value.encode(), "sha256").hex()[:20]
 
 
 def client_ip(request) -> str:
@@ -36,12 +36,29 @@ def client_ip(request) -> str:
 
 
 def anonymise_ip(ip: str) -> str | None:
+    masked = _masked_ipv4(ip)
+    if masked is not None:
+        return masked
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
     host_bits = 8 if address.version == 4 else 80  # keep the /24 or the /48
     return str(type(address)(int(address) >> host_bits << host_bits))
+
+
+def _masked_ipv4(ip: str) -> str | None:
+    """The common case without ``ipaddress`` (a tenth of the beacon's CPU); None if not
+    a dotted-quad IPv4 address as ``ipaddress`` accepts it (which then decides)."""
+    parts = ip.split(".")
+    if len(parts) != 4:
+        return None
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (part[0] == "0" and part != "0"):
+            return None
+        if int(part) > 255:
+            return None
+    return f"{parts[0]}.{parts[1]}.{parts[2]}.0"
 
 
 def visitor_hash(request, today: date) -> str:
