@@ -18,7 +18,6 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,7 +157,7 @@ def main() -> int:
     }
     if args.json:
         Path(args.json).write_text(json.dumps({"logs": args.logs, "summaries": args.summaries, "queries": figures}))
-    print(f"\n| query | p50 ms | p95 ms | p95 / 100 ms goal | goal |\n|---|---|---|---|---|")
+    print("\n| query | p50 ms | p95 ms | p95 / 100 ms goal | goal |\n|---|---|---|---|---|")
     for name, values in timings.items():
         p95 = p(values, 95)
         met = "" if name.startswith("SELECT") else ("met" if p95 < 100 else "NOT met")

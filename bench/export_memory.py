@@ -102,7 +102,7 @@ def main() -> int:
     finally:
         drop_database(os.environ["BENCH_DB_NAME"])
     best = {rows: min(runs, key=lambda r: r["rss_mib"]) for rows, runs in results.items()}
-    print(f"\n| rows | seconds | peak RSS MiB | peak heap MiB |\n|---|---|---|---|")
+    print("\n| rows | seconds | peak RSS MiB | peak heap MiB |\n|---|---|---|---|")
     for rows, r in best.items():
         print(f"| {rows:,} | {r['seconds']:.1f} | {r['rss_mib']:.0f} | {r['heap_mib']:.1f} |")
     print(f"ratio large/small: RSS {best[args.rows]['rss_mib'] / best[small]['rss_mib']:.2f}x, "

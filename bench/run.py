@@ -397,11 +397,9 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
 
     from bench.benchapp.models import Item
     from bench.load import load_views
-    from djinsight.connection import get_redis
+    from djinsight.connection import get_redis, reset_clients
     from djinsight.keys import Keys
     from djinsight.models import PageViewLog, PageViewSummary
-
-    from djinsight.connection import reset_clients
 
     redis_port = redis_state["port"]
     client = redis_lib.Redis(host="127.0.0.1", port=redis_port)

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from djinsight import reports
 from djinsight.models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
-from djinsight.summaries import rebuild_daily_totals
 from djinsight.params import BadParameter, DateRange
+from djinsight.summaries import rebuild_daily_totals
 from tests import analytics_data as data
 from tests.testapp.models import Article, Product
 

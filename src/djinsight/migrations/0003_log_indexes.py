@@ -1,6 +1,7 @@
 import django.db.models.deletion
-import djinsight.indexes
 from django.db import migrations, models
+
+import djinsight.indexes
 
 
 class Migration(migrations.Migration):
