@@ -199,25 +199,31 @@ def _copy_field(value) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
+# Columns that repeat together (object; page; referrer; agent), each group escaped once per batch.
+_GROUPS = ((0, 2), (2, 3), (3, 5), (5, _HEAD))
+
+
 def copy_text(rows: Iterable[tuple]) -> str:
     """``rows`` (LOG_COLUMNS) in COPY's text format."""
-    heads: dict[tuple, str] = {}
+    caches: list[dict[tuple, str]] = [{} for _ in _GROUPS]
     seconds: dict[int, str] = {}
     lines = []
     for row in rows:
-        head_values = row[:_HEAD]
-        head = heads.get(head_values)
-        if head is None:
-            head = heads[head_values] = "\t".join(map(_copy_field, head_values))
+        fields = []
+        for (start, end), cache in zip(_GROUPS, caches, strict=True):
+            values = row[start:end]
+            text = cache.get(values)
+            if text is None:
+                text = cache[values] = "\t".join(map(_copy_field, values))
+            fields.append(text)
         viewed_at, ip, visitor, unique = row[_HEAD:]
         second, ms = divmod(viewed_at, 1000)
         moment = seconds.get(second)
         if moment is None:
             moment = seconds[second] = ms_to_datetime(second * 1000).strftime("%Y-%m-%d %H:%M:%S")
         # identity.py made ip (an address) and visitor (a hex digest): nothing to escape
-        lines.append(
-            f"{head}\t{moment}.{ms:03d}+00\t{ip or _NULL}\t{visitor}\t{'t' if unique else 'f'}\n"
-        )
+        fields.append(f"{moment}.{ms:03d}+00\t{ip or _NULL}\t{visitor}\t{'t' if unique else 'f'}\n")
+        lines.append("\t".join(fields))
     return "".join(lines)
 
 
