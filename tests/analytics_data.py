@@ -13,8 +13,8 @@ from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from djinsight.models import PageViewLog, PageViewSummary
-from djinsight.summaries import rebuild_daily_totals
+from djinsight.models import PageViewDimensionTotal, PageViewLog, PageViewSummary
+from djinsight.summaries import rebuild_daily_totals, rebuild_dimension_totals
 from tests.testapp.models import Article, Product
 
 HOSTILE = '<script>alert("x")</script>\'"&' + "A" * 3000
@@ -119,6 +119,7 @@ def build() -> Fixture:
         device="Old",
         path="/old/",
     )
+    rebuild_dimension_totals(PageViewLog, PageViewDimensionTotal)  # the flush writes them with the logs
     return Fixture(alpha, hostile, product, today)
 
 

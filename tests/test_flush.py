@@ -248,3 +248,33 @@ def test_log_table_indexes_suit_an_append_only_copy():
     assert by_name["djinsight_log_object"]["columns"] == ["content_type_id", "object_id", "viewed_at"]
     if connection.vendor == "postgresql":
         assert by_name["djinsight_log_time"]["type"] == "brin"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
+def test_dimension_totals_match_a_rebuild_from_the_logs(client, settings, zone):
+    """The flush's per-day referrer/path/browser/OS/device/hour counts equal the logs'."""
+    from djinsight.models import PageViewDimensionTotal
+    from djinsight.summaries import rebuild_dimension_totals
+
+    settings.TIME_ZONE = zone
+    a, b = articles(2)
+    agents = ["Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+              "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"]
+    for k in range(6):
+        beacon(client, a if k % 2 else b, REMOTE_ADDR=f"10.0.0.{k + 1}", HTTP_USER_AGENT=agents[k % 2],
+               HTTP_REFERER="https://news.example.com/x")
+    flush.process_pageviews()
+
+    def snapshot():
+        return sorted(PageViewDimensionTotal.objects.values_list("dimension", "date", "value", "views"))
+
+    written = snapshot()
+    assert PageViewLog.objects.count() == 6
+    by_dimension = {}
+    for dimension, _day, value, views in written:
+        by_dimension.setdefault(dimension, {})[value] = views
+    assert sum(by_dimension["hour"].values()) == 6
+    assert by_dimension["path"] == {"/x/": 6}
+    assert sorted(by_dimension["browser"].values()) == [3, 3]
+    rebuild_dimension_totals(PageViewLog, PageViewDimensionTotal)
+    assert snapshot() == written

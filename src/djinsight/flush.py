@@ -10,7 +10,7 @@ nor applies one twice. See docs/architecture.md.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -277,7 +277,33 @@ def _write(batch: Batch, content_types) -> None:
             total[1] += unique
     sql.upsert_summaries(summaries)
     sql.upsert_daily_totals([(*key, views, unique) for key, (views, unique) in totals.items()])
-    sql.insert_logs(_log_rows(batch.logs, content_types))
+    log_rows = _log_rows(batch.logs, content_types)
+    sql.insert_logs(log_rows)
+    sql.upsert_dimension_totals(dimension_totals(log_rows))
+
+
+_DIMENSION_COLUMNS = [
+    (name, sql.LOG_COLUMNS.index(name)) for name in ("referrer_domain", "path", "browser", "os", "device")
+]
+_VIEWED_AT = sql.LOG_COLUMNS.index("viewed_at")
+
+
+def dimension_totals(rows: list[tuple]) -> list[tuple[str, date, str, int]]:
+    """(dimension, day, value, views) of log rows, days and hours in site time."""
+    counts: Counter[tuple[str, date, str]] = Counter()
+    moments: dict[int, tuple[date, str]] = {}
+    for row in rows:
+        minute = row[_VIEWED_AT] // 60_000
+        moment = moments.get(minute)
+        if moment is None:
+            local = timezone.localtime(buffer.ms_to_datetime(minute * 60_000))
+            moment = moments[minute] = (local.date(), f"{local.hour:02d}")
+        day, hour = moment
+        counts[("hour", day, hour)] += 1
+        for name, index in _DIMENSION_COLUMNS:
+            if row[index]:
+                counts[(name, day, row[index][:255])] += 1
+    return [(*key, views) for key, views in counts.items()]
 
 
 def _log_rows(logs: list[dict], content_types) -> list[tuple]:

@@ -161,6 +161,36 @@ class PageViewDailyTotal(models.Model):
         return f"{self.content_type_id} on {self.date}: {self.total_views}"
 
 
+class PageViewDimensionTotal(models.Model):
+    """Views on one day (site time) of one value of a raw-log dimension.
+
+    Dimensions: the referrer domain, path, browser, OS and device of the raw
+    logs, and the hour of day ("00"–"23"). Written by the flush with the raw
+    logs, so the dashboard's log panels read a row per value per day instead
+    of every view; kept when old raw logs are cleaned up.
+    """
+
+    DIMENSIONS = ("referrer_domain", "path", "browser", "os", "device", "hour")
+
+    date = models.DateField()
+    dimension = models.CharField(max_length=16)
+    value = models.CharField(max_length=255)
+    views = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("daily dimension total")
+        verbose_name_plural = _("daily dimension totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "date", "value"], name="djinsight_dimension_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.value} on {self.date}: {self.views}"
+
+
 class FlushLedger(models.Model):
     """Per buffer shard: the last stream id applied to the database."""
 

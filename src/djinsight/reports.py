@@ -1,9 +1,9 @@
 """Analytics figures for the dashboard, the API and exports.
 
-Views and unique views come from the daily summaries, so a report costs
-O(days × objects shown) whatever the traffic. Raw logs are read only for what
-summaries do not hold (referrers, paths, devices, hours), always bounded by the
-date range and grouped in the database.
+Views and unique views come from the daily summaries and per-type daily
+totals, and the referrer, path, browser, OS, device and hour panels from the
+daily dimension totals, so a report costs O(days × values shown) whatever the
+traffic. Raw logs are read only by exports.
 
 "Unique" is the figure the tracker counts: the first view of an object by a
 visitor within ``DJINSIGHT_REDIS_EXPIRATION``. "Returning" views are the rest.
@@ -15,17 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncHour, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
-from .models import PageViewDailyTotal, PageViewLog, PageViewSummary
+from .models import PageViewDailyTotal, PageViewDimensionTotal, PageViewSummary
 from .params import DateRange
 
 GRANULARITIES = ("day", "week", "month")
@@ -338,16 +336,13 @@ def content_types(rng: DateRange) -> list[TypeRow]:
     ]
 
 
-# -- figures from raw logs ---------------------------------------------------------
+# -- figures of the raw logs' dimensions ------------------------------------------
 
 
-def logs(rng: DateRange, content_type=None, object_id=None) -> QuerySet:
-    qs = PageViewLog.objects.filter(viewed_at__gte=rng.start, viewed_at__lt=rng.end)
-    if content_type is not None:
-        qs = qs.filter(content_type=content_type)
-    if object_id is not None:
-        qs = qs.filter(object_id=object_id)
-    return qs
+def dimension_totals(rng: DateRange, dimension: str) -> QuerySet:
+    return PageViewDimensionTotal.objects.filter(
+        dimension=dimension, date__gte=rng.since, date__lte=rng.until
+    )
 
 
 def top_values(rng: DateRange, dimension: str, limit: int = 10) -> list[tuple[str, int]]:
@@ -355,37 +350,20 @@ def top_values(rng: DateRange, dimension: str, limit: int = 10) -> list[tuple[st
     if dimension not in LOG_DIMENSIONS:
         raise ValueError(dimension)
     rows = (
-        logs(rng)
-        .exclude(**{dimension: ""})
-        .values_list(dimension)
-        .annotate(n=Count("id"))
-        .order_by("-n", dimension)[:limit]
+        dimension_totals(rng, dimension)
+        .values_list("value")
+        .annotate(n=Sum("views"))
+        .order_by("-n", "value")[:limit]
     )
     return [(value, n) for value, n in rows]
 
 
 def hours(rng: DateRange) -> list[int]:
-    """Views per hour of day (0–23, site time). One query.
-
-    Grouped by UTC hour in the database and shifted here: MySQL/MariaDB without
-    time-zone tables returns NULL for a conversion to a named zone. Exact for
-    zones whose offset is a whole number of hours.
-    """
-    tz = timezone.get_current_timezone()
+    """Views per hour of day (0–23, site time). One query."""
     counts = [0] * 24
-    rows = (
-        logs(rng)
-        .annotate(hour=TruncHour("viewed_at", tzinfo=dt_timezone.utc))
-        .values_list("hour")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    rows = dimension_totals(rng, "hour").values_list("value").annotate(n=Sum("views")).order_by()
     for hour, n in rows:
-        if hour is None:
-            continue
-        if timezone.is_naive(hour):
-            hour = hour.replace(tzinfo=dt_timezone.utc)
-        counts[hour.astimezone(tz).hour] += n
+        counts[int(hour)] += n
     return counts
 
 

@@ -101,32 +101,41 @@ def upsert_daily_totals(rows: Sequence[tuple[int, date, int, int]]) -> None:
     _add_views(PageViewDailyTotal, ("content_type_id", "date"), ("integer", "date"), rows)
 
 
-def _add_views(model, keys: tuple[str, ...], key_types: tuple[str, ...], rows: Sequence[tuple]) -> None:
-    """Insert ``rows`` (keys..., views, unique_views), adding to the figures of existing keys."""
+def upsert_dimension_totals(rows: Sequence[tuple[str, date, str, int]]) -> None:
+    """Add (dimension, date, value, views) to the daily dimension totals."""
+    from .models import PageViewDimensionTotal
+
+    keys, key_types = ("dimension", "date", "value"), ("text", "date", "text")
+    _add_views(PageViewDimensionTotal, keys, key_types, rows, ("views",))
+
+
+def _add_views(
+    model,
+    keys: tuple[str, ...],
+    key_types: tuple[str, ...],
+    rows: Sequence[tuple],
+    figures: tuple[str, ...] = ("total_views", "unique_views"),
+) -> None:
+    """Insert ``rows`` (keys..., figures...), adding to the figures of existing keys."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join([*keys, "total_views", "unique_views"])
+    columns = ", ".join([*keys, *figures])
     if connection.vendor == "mysql":
-        tail = (
-            "ON DUPLICATE KEY UPDATE total_views = total_views + VALUES(total_views), "
-            "unique_views = unique_views + VALUES(unique_views)"
-        )
+        sums = ", ".join(f"{f} = {f} + VALUES({f})" for f in figures)
+        tail = f"ON DUPLICATE KEY UPDATE {sums}"
     else:
-        tail = (
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-            f"total_views = {table}.total_views + EXCLUDED.total_views, "
-            f"unique_views = {table}.unique_views + EXCLUDED.unique_views"
-        )
+        sums = ", ".join(f"{f} = {table}.{f} + EXCLUDED.{f}" for f in figures)
+        tail = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sums}"
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{t}[]" for t in (*key_types, "bigint", "bigint"))
+        arrays = ", ".join(f"%s::{t}[]" for t in (*key_types, *["bigint"] * len(figures)))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {tail}",
                 _columns(rows),
             )
         return
-    width = len(keys) + 2
+    width = len(keys) + len(figures)
     for chunk in _chunks(rows):
         values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
         params = [value for row in chunk for value in row]

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import ExtractHour, Left, TruncDate
 from django.utils import timezone
 
 from .flush import process_pageviews
-from .models import PageViewDailyTotal, PageViewLog, PageViewSummary
+from .models import PageViewDailyTotal, PageViewDimensionTotal, PageViewLog, PageViewSummary
 
 
 def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
@@ -44,6 +44,7 @@ def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
         PageViewSummary.objects.bulk_create(batch, batch_size=1000)
         written = len(batch)
         rebuild_daily_totals(since)
+        rebuild_dimension_totals(PageViewLog, PageViewDimensionTotal, since)
     return written
 
 
@@ -71,3 +72,42 @@ def rebuild_daily_totals(since=None) -> int:
             batch_size=1000,
         )
     return len(created)
+
+
+def rebuild_dimension_totals(log_model, total_model, since=None, using: str = "default") -> int:
+    """Recompute the daily dimension totals from raw logs (all days, or from ``since``).
+
+    Takes the models so that migration 0005 can fill the table with its
+    historical models.
+    """
+    tz = timezone.get_current_timezone()
+    # MySQL without time-zone tables gives NULL days: those logs are left out, not fatal.
+    logs = log_model.objects.using(using).annotate(day=TruncDate("viewed_at", tzinfo=tz)).filter(day__isnull=False)
+    totals = total_model.objects.using(using)
+    if since is not None:
+        logs, totals = logs.filter(day__gte=since), totals.filter(date__gte=since)
+    values = {name: Left(name, 255) for name in ("referrer_domain", "path", "browser", "os", "device")}
+    values["hour"] = ExtractHour("viewed_at", tzinfo=tz)  # an integer, written as "00"–"23"
+    with transaction.atomic(using=using):
+        totals.delete()
+        created = 0
+        for dimension, value in values.items():
+            rows = logs.annotate(value=value)
+            if dimension != "hour":
+                rows = rows.exclude(value="")
+            rows = rows.values("day", "value").annotate(views=Count("id")).order_by()
+            created += len(
+                total_model.objects.using(using).bulk_create(
+                    [
+                        total_model(
+                            dimension=dimension,
+                            date=r["day"],
+                            value=f"{r['value']:02d}" if dimension == "hour" else r["value"],
+                            views=r["views"],
+                        )
+                        for r in rows.iterator()
+                    ],
+                    batch_size=1000,
+                )
+            )
+    return created
