@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -286,11 +287,13 @@ _DIMENSION_COLUMNS = [
     (name, sql.LOG_COLUMNS.index(name)) for name in ("referrer_domain", "path", "browser", "os", "device")
 ]
 _VIEWED_AT = sql.LOG_COLUMNS.index("viewed_at")
+_pick_dimensions = itemgetter(*[index for _name, index in _DIMENSION_COLUMNS])
 
 
 def dimension_totals(rows: list[tuple]) -> list[tuple[str, date, str, int]]:
     """(dimension, day, value, views) of log rows, days and hours in site time."""
-    counts: Counter[tuple[str, date, str]] = Counter()
+    # Count each combination once, then split it per dimension: far fewer steps per view.
+    combinations: Counter[tuple] = Counter()
     moments: dict[int, tuple[date, str]] = {}
     for row in rows:
         minute = row[_VIEWED_AT] // 60_000
@@ -298,11 +301,13 @@ def dimension_totals(rows: list[tuple]) -> list[tuple[str, date, str, int]]:
         if moment is None:
             local = timezone.localtime(buffer.ms_to_datetime(minute * 60_000))
             moment = moments[minute] = (local.date(), f"{local.hour:02d}")
-        day, hour = moment
-        counts[("hour", day, hour)] += 1
-        for name, index in _DIMENSION_COLUMNS:
-            if row[index]:
-                counts[(name, day, row[index][:255])] += 1
+        combinations[(moment, _pick_dimensions(row))] += 1
+    counts: Counter[tuple[str, date, str]] = Counter()
+    for ((day, hour), values), views in combinations.items():
+        counts[("hour", day, hour)] += views
+        for (name, _index), value in zip(_DIMENSION_COLUMNS, values, strict=True):
+            if value:
+                counts[(name, day, value[:255])] += views
     return [(*key, views) for key, views in counts.items()]
 
 
