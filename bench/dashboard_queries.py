@@ -50,7 +50,7 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
 
     from bench.benchapp.models import Item
     from djinsight.models import PageViewDimensionTotal, PageViewLog, PageViewSummary
-    from djinsight.summaries import rebuild_daily_totals
+    from djinsight.summaries import rebuild_rollups
 
     Item.objects.bulk_create([Item(pk=i, title=f"Item {i}") for i in range(1, OBJECTS + 1)], batch_size=5000)
     ct = ContentType.objects.get_for_model(Item).pk
@@ -65,7 +65,7 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
             "FROM generate_series(0, %s) AS d, generate_series(1, %s) AS k",
             [ct, DAYS - 1, per_day],
         )
-        rebuild_daily_totals()  # what the flush keeps in step with the summaries
+        rebuild_rollups()  # what the flush keeps in step with the summaries
         referrers = "ARRAY[" + ", ".join(f"'{r}'" for r in REFERRERS) + "]"
         domains = "ARRAY[" + ", ".join(f"'{r.split('/')[2] if r else ''}'" for r in REFERRERS) + "]"
         agents = ["ARRAY[" + ", ".join(f"'{a[i]}'" for a in AGENTS) + "]" for i in range(3)]

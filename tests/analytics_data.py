@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from djinsight.models import PageViewDimensionTotal, PageViewLog, PageViewSummary
-from djinsight.summaries import rebuild_daily_totals, rebuild_dimension_totals
+from djinsight.summaries import rebuild_dimension_totals, rebuild_rollups
 from tests.testapp.models import Article, Product
 
 HOSTILE = '<script>alert("x")</script>\'"&' + "A" * 3000
@@ -79,7 +79,7 @@ def build() -> Fixture:
     summary(hostile, d(2), 7, 7)
     summary(hostile, d(10), 20, 5)  # previous period
     summary(product, d(0), 2, 1)
-    rebuild_daily_totals()  # what the flush keeps in step with the summaries
+    rebuild_rollups()  # what the flush keeps in step with the summaries
     log(
         alpha,
         local(d(0), 9, 30),

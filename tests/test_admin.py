@@ -7,9 +7,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from djinsight import reports
-from djinsight.models import ApiToken, FlushLedger, PageViewDimensionTotal, PageViewLog, PageViewSummary
+from djinsight.models import (
+    ApiToken,
+    FlushLedger,
+    PageViewDimensionTotal,
+    PageViewLog,
+    PageViewSummary,
+)
 from djinsight.params import BadParameter, DateRange
-from djinsight.summaries import rebuild_daily_totals, rebuild_dimension_totals
+from djinsight.summaries import rebuild_dimension_totals, rebuild_rollups
 from tests import analytics_data as data
 from tests.testapp.models import Article, Product
 
@@ -214,7 +220,7 @@ def test_dashboard_query_count_does_not_grow_with_objects(
             unique_views=1,
         )
         data.log(article, timezone.now(), referrer_domain=f"r{i}.example", browser=f"b{i}")
-    rebuild_daily_totals()
+    rebuild_rollups()
     rebuild_dimension_totals(PageViewLog, PageViewDimensionTotal)
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         response = analyst_client.get(DASHBOARD, {"period": "30", "granularity": "week"})

@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from djinsight.models import ApiToken, PageViewSummary
-from djinsight.summaries import rebuild_daily_totals
+from djinsight.summaries import rebuild_rollups
 from tests import analytics_data as data
 from tests.testapp.models import Article, Product
 
@@ -267,7 +267,7 @@ def _objects(n: int) -> list[Article]:
                 content_type=t, object_id=str(obj.pk), date=today, total_views=i + 1, unique_views=1
             )
         articles.append(article)
-    rebuild_daily_totals()
+    rebuild_rollups()
     return articles
 
 

@@ -8,7 +8,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from djinsight.models import PageViewDailyTotal, PageViewLog, PageViewSummary
+from djinsight.models import (
+    PageViewDailyTotal,
+    PageViewLog,
+    PageViewSummary,
+    PageViewWeeklySummary,
+)
+from djinsight.summaries import rebuild_weekly_summaries
 from tests.conftest import beacon, visitor
 from tests.testapp.models import Article, Product
 
@@ -66,11 +72,34 @@ def test_generate_summaries_flushes_and_rebuilds_from_logs(client):
     assert "3 views flushed" in run("generate_summaries")
     PageViewSummary.objects.update(total_views=999)
     PageViewDailyTotal.objects.update(total_views=999)
+    PageViewWeeklySummary.objects.update(total_views=999)
     assert "Rebuilt 1 daily summaries" in run("generate_summaries", "--rebuild", "--days", "2")
     summary = PageViewSummary.objects.get()
     assert (summary.total_views, summary.unique_views) == (3, 3)
     day_total = PageViewDailyTotal.objects.get()
     assert (day_total.total_views, day_total.unique_views) == (3, 3)
+    week = PageViewWeeklySummary.objects.get()
+    assert (week.week, week.total_views, week.unique_views) == (
+        PageViewWeeklySummary.week_of(timezone.localdate()), 3, 3
+    )
+
+
+def test_weekly_rebuild_from_mid_week_recomputes_whole_weeks_from_that_monday():
+    ct = ContentType.objects.get_for_model(Article)
+    monday = PageViewWeeklySummary.week_of(timezone.localdate()) - timedelta(weeks=3)
+    for n in range(21):  # three weeks, 1 + n views on day n
+        PageViewSummary.objects.create(
+            content_type=ct, object_id="7", date=monday + timedelta(days=n), total_views=1 + n
+        )
+    assert rebuild_weekly_summaries() == 3
+    PageViewWeeklySummary.objects.update(total_views=999)
+    assert rebuild_weekly_summaries(since=monday + timedelta(days=10)) == 2  # a Thursday
+    weeks = dict(PageViewWeeklySummary.objects.values_list("week", "total_views"))
+    assert weeks == {
+        monday: 999,  # before the rebuilt weeks: left alone
+        monday + timedelta(weeks=1): sum(range(8, 15)),
+        monday + timedelta(weeks=2): sum(range(15, 22)),
+    }
 
 
 def test_analyze_redis_lists_objects_with_names_and_live_views(client):

@@ -11,7 +11,13 @@ from django.test import Client
 
 from djinsight import flush
 from djinsight.keys import Keys
-from djinsight.models import FlushLedger, PageViewDailyTotal, PageViewLog, PageViewSummary
+from djinsight.models import (
+    FlushLedger,
+    PageViewDailyTotal,
+    PageViewLog,
+    PageViewSummary,
+    PageViewWeeklySummary,
+)
 from djinsight.stats import get_stats
 from tests.conftest import FIGURES, beacon, spawn, visitor
 from tests.testapp.models import Article
@@ -54,6 +60,7 @@ def assert_counted_exactly(items, sent, redis_client):
     total = sum(sent.values())
     assert PageViewSummary.objects.aggregate(n=Sum("total_views"))["n"] == total
     assert PageViewDailyTotal.objects.aggregate(n=Sum("total_views"))["n"] == total
+    assert PageViewWeeklySummary.objects.aggregate(n=Sum("total_views"))["n"] == total
     assert PageViewLog.objects.count() == total
     assert FlushLedger.objects.aggregate(n=Sum("applied_views"))["n"] == total
     unique_db = {pk: fresh[pk].unique_views for pk in sent}

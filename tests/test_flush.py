@@ -6,7 +6,13 @@ from django.utils import timezone
 
 from djinsight import buffer, flush
 from djinsight.keys import Keys, ObjectName, keys_for
-from djinsight.models import FlushLedger, PageViewDailyTotal, PageViewLog, PageViewSummary
+from djinsight.models import (
+    FlushLedger,
+    PageViewDailyTotal,
+    PageViewLog,
+    PageViewSummary,
+    PageViewWeeklySummary,
+)
 from djinsight.stats import get_object_stats, get_stats
 from tests.conftest import beacon, visitor
 from tests.testapp.models import Article, BlogPage, Product
@@ -40,6 +46,10 @@ def test_flush_moves_counts_summaries_and_logs(client, redis_client):
     assert (summary.total_views, summary.unique_views) == (10, 5)
     day_total = PageViewDailyTotal.objects.get()
     assert (day_total.date, day_total.total_views, day_total.unique_views) == (timezone.localdate(), 11, 6)
+    week = PageViewWeeklySummary.objects.get(object_id=str(a.pk))
+    assert (week.week, week.total_views, week.unique_views) == (
+        PageViewWeeklySummary.week_of(timezone.localdate()), 10, 5
+    )
     assert PageViewLog.objects.count() == 11
     assert buffered(redis_client) == 0
     assert flush.process_pageviews().views == 0
@@ -191,6 +201,36 @@ def test_summaries_are_per_local_day(client):
     days = dict(PageViewSummary.objects.values_list("date", "total_views"))
     assert days == {yesterday: 1, timezone.localdate(): 1}
     assert connection.vendor in {"sqlite", "postgresql", "mysql"}
+
+
+def test_flush_writes_weekly_summaries_equal_to_the_daily_summaries_of_each_week():
+    a, b = articles(2)
+    today = timezone.localdate()
+    now_ms = int(timezone.now().timestamp() * 1000)
+    sent: dict[tuple[str, object], list[int]] = {}
+    for n in range(16):  # three calendar weeks at least; some days twice, by the same visitor
+        day = today - timezone.timedelta(days=n)
+        for obj, visitors in ((a, ["v1", "v2", "v1"][: 1 + n % 3]), (b, ["v3"] * (n % 2))):
+            for v in visitors:
+                view = buffer.View(ObjectName.of(obj), f"{v}-{n}", now_ms - n * 86_400_000, day)
+                unique = buffer.record_view(view)
+                week = sent.setdefault((str(obj.pk), PageViewWeeklySummary.week_of(day)), [0, 0])
+                week[0] += 1
+                week[1] += unique
+    flush.process_pageviews(batch_size=5)  # weeks are added to across batches
+    weekly = {
+        (w.object_id, w.week): [w.total_views, w.unique_views]
+        for w in PageViewWeeklySummary.objects.all()
+    }
+    assert weekly == sent
+    from_daily: dict[tuple[str, object], list[int]] = {}
+    for s in PageViewSummary.objects.all():
+        week = from_daily.setdefault((s.object_id, PageViewWeeklySummary.week_of(s.date)), [0, 0])
+        week[0] += s.total_views
+        week[1] += s.unique_views
+    assert weekly == from_daily
+    assert all(w.weekday() == 0 for _, w in weekly)
+    assert len({w for _, w in weekly}) >= 3
 
 
 def test_live_total_exact_after_every_small_batch_of_unseeded_views(client, redis_client):

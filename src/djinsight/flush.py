@@ -26,7 +26,7 @@ from . import buffer, sql
 from .conf import settings
 from .connection import get_redis
 from .keys import Keys, ObjectName
-from .models import FlushLedger, PageViewStatisticsMixin, PageViewSummary
+from .models import FlushLedger, PageViewStatisticsMixin, PageViewSummary, PageViewWeeklySummary
 from .signals import views_flushed
 from .useragent import parse_agent, referrer_domain
 
@@ -267,17 +267,21 @@ def _write(batch: Batch, content_types) -> None:
     for model, rows in counters.items():
         sql.bump_counters(model, rows)
     summaries = []
+    # the daily summaries added up per type and day, and per object and week
     totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
+    weeks: dict[tuple[int, str, date], list[int]] = defaultdict(lambda: [0, 0])
     for (name, day), (views, unique) in batch.days.items():
         ref = ObjectName.parse(name)
         if ref.label in content_types:
             ct, day_date = content_types[ref.label][1], buffer.parse_day(day)
             summaries.append((ct.pk, ref.pk, day_date, views, unique))
-            total = totals[(ct.pk, day_date)]
-            total[0] += views
-            total[1] += unique
+            week = PageViewWeeklySummary.week_of(day_date)
+            for tally in (totals[(ct.pk, day_date)], weeks[(ct.pk, ref.pk, week)]):
+                tally[0] += views
+                tally[1] += unique
     sql.upsert_summaries(summaries)
     sql.upsert_daily_totals([(*key, views, unique) for key, (views, unique) in totals.items()])
+    sql.upsert_weekly_summaries([(*key, views, unique) for key, (views, unique) in weeks.items()])
     log_rows = _log_rows(batch.logs, content_types)
     sql.insert_logs(log_rows)
     sql.upsert_dimension_totals(dimension_totals(log_rows))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.signals import class_prepared
@@ -189,6 +191,39 @@ class PageViewDimensionTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension}={self.value} on {self.date}: {self.views}"
+
+
+class PageViewWeeklySummary(models.Model):
+    """Views of one object in one week (``week`` is its Monday): the daily summaries added up.
+
+    Written by the same flush transaction as the daily summaries, so it always
+    equals their sum; per-object reports over a range read whole weeks from
+    here and only the days at either end from the daily summaries.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    week = models.DateField(db_index=True)
+    total_views = models.PositiveBigIntegerField(default=0)
+    unique_views = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("weekly summary")
+        verbose_name_plural = _("weekly summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "week"], name="djinsight_weekly_summary_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} in week of {self.week}: {self.total_views}"
+
+    @staticmethod
+    def week_of(day: date) -> date:
+        """The Monday of ``day``'s week."""
+        return day - timedelta(days=day.weekday())
 
 
 class FlushLedger(models.Model):

@@ -101,6 +101,14 @@ def upsert_daily_totals(rows: Sequence[tuple[int, date, int, int]]) -> None:
     _add_views(PageViewDailyTotal, ("content_type_id", "date"), ("integer", "date"), rows)
 
 
+def upsert_weekly_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:
+    """Add (content_type_id, object_id, Monday, views, unique_views) to weekly summaries."""
+    from .models import PageViewWeeklySummary
+
+    keys, key_types = ("content_type_id", "object_id", "week"), ("integer", "text", "date")
+    _add_views(PageViewWeeklySummary, keys, key_types, rows)
+
+
 def upsert_dimension_totals(rows: Sequence[tuple[str, date, str, int]]) -> None:
     """Add (dimension, date, value, views) to the daily dimension totals."""
     from .models import PageViewDimensionTotal

@@ -1,4 +1,5 @@
-"""Daily summaries: kept current by every flush; rebuildable from raw logs."""
+"""Daily summaries and their rollups: kept current by every flush; rebuildable
+from raw logs (summaries) and from the summaries (rollups)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractHour, Left, TruncDate
+from django.db.models.functions import ExtractHour, Left, TruncDate, TruncWeek
 from django.utils import timezone
 
 from .flush import process_pageviews
-from .models import PageViewDailyTotal, PageViewDimensionTotal, PageViewLog, PageViewSummary
+from .models import (
+    PageViewDailyTotal,
+    PageViewDimensionTotal,
+    PageViewLog,
+    PageViewSummary,
+    PageViewWeeklySummary,
+)
 
 
 def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
@@ -43,7 +50,7 @@ def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
         ]
         PageViewSummary.objects.bulk_create(batch, batch_size=1000)
         written = len(batch)
-        rebuild_daily_totals(since)
+        rebuild_rollups(since)
         rebuild_dimension_totals(PageViewLog, PageViewDimensionTotal, since)
     return written
 
@@ -72,6 +79,44 @@ def rebuild_daily_totals(since=None) -> int:
             batch_size=1000,
         )
     return len(created)
+
+
+def rebuild_weekly_summaries(since=None) -> int:
+    """Recompute the per-object weekly summaries from the daily summaries (all
+    weeks, or whole weeks from the Monday of ``since``'s week)."""
+    summaries = PageViewSummary.objects.all()
+    weeks = PageViewWeeklySummary.objects.all()
+    if since is not None:
+        monday = PageViewWeeklySummary.week_of(since)
+        summaries, weeks = summaries.filter(date__gte=monday), weeks.filter(week__gte=monday)
+    rows = (
+        summaries.annotate(monday=TruncWeek("date"))
+        .values("content_type_id", "object_id", "monday")
+        .annotate(views=Sum("total_views"), unique=Sum("unique_views"))
+    )
+    with transaction.atomic():
+        weeks.delete()
+        created = PageViewWeeklySummary.objects.bulk_create(
+            [
+                PageViewWeeklySummary(
+                    content_type_id=row["content_type_id"],
+                    object_id=row["object_id"],
+                    week=row["monday"],
+                    total_views=row["views"],
+                    unique_views=row["unique"],
+                )
+                for row in rows.order_by().iterator()
+            ],
+            batch_size=1000,
+        )
+    return len(created)
+
+
+def rebuild_rollups(since=None) -> int:
+    """Recompute what the flush derives from the daily summaries: the per-type
+    daily totals and the per-object weekly summaries. Returns rows written."""
+    with transaction.atomic():
+        return rebuild_daily_totals(since) + rebuild_weekly_summaries(since)
 
 
 def rebuild_dimension_totals(log_model, total_model, since=None, using: str = "default") -> int:
