@@ -75,13 +75,10 @@ def per_object(rng: DateRange, content_type=None, previous: bool = False) -> tup
         read(part, weekly, f"{week} >= %s AND {week} < %s", first, last)
         read(part, weekly, f"{week} = %s AND NOT {later}", last, until, after)
         read(part, daily, f"{day} >= %s AND {day} <= %s AND {later}", last, until, until, after)
-    if previous:
-        views, uniq, prev = (
-            f"SUM(CASE WHEN part = {part} THEN {column} ELSE 0 END)"
-            for part, column in ((0, tv), (0, uv), (1, tv))
-        )
-    else:  # plain sums: a CASE per row costs a third more
-        views, uniq, prev = f"SUM({tv})", f"SUM({uv})", "0"
+    views, uniq, prev = (
+        f"SUM(CASE WHEN part = {part} THEN {column} ELSE 0 END)"
+        for part, column in ((0, tv), (0, uv), (1, tv))
+    )
     sql = (
         f"SELECT {ct}, {oid}, {views} AS views, {uniq} AS uniq, {prev} AS prev"  # noqa: S608
         f" FROM ({' UNION ALL '.join(selects)}) r GROUP BY {ct}, {oid}"
