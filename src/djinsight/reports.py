@@ -19,11 +19,16 @@ from datetime import date, datetime, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.urls import NoReverseMatch, reverse
 
-from .models import PageViewDailyTotal, PageViewDimensionTotal, PageViewSummary, PageViewWeeklySummary
+from .models import (
+    PageViewDailyTotal,
+    PageViewDimensionTotal,
+    PageViewSummary,
+    PageViewWeeklySummary,
+)
 from .params import DateRange
 
 GRANULARITIES = ("day", "week", "month")
