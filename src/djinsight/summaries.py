@@ -64,21 +64,7 @@ def rebuild_daily_totals(since=None) -> int:
     rows = summaries.values("content_type_id", "date").annotate(
         views=Sum("total_views"), unique=Sum("unique_views")
     )
-    with transaction.atomic():
-        totals.delete()
-        created = PageViewDailyTotal.objects.bulk_create(
-            [
-                PageViewDailyTotal(
-                    content_type_id=row["content_type_id"],
-                    date=row["date"],
-                    total_views=row["views"],
-                    unique_views=row["unique"],
-                )
-                for row in rows.order_by().iterator()
-            ],
-            batch_size=1000,
-        )
-    return len(created)
+    return _replace(totals, rows, lambda row: {"date": row["date"]})
 
 
 def rebuild_weekly_summaries(since=None) -> int:
@@ -94,19 +80,24 @@ def rebuild_weekly_summaries(since=None) -> int:
         .values("content_type_id", "object_id", "monday")
         .annotate(views=Sum("total_views"), unique=Sum("unique_views"))
     )
+    return _replace(weeks, rows, lambda row: {"object_id": row["object_id"], "week": row["monday"]})
+
+
+def _replace(old, rows, keys) -> int:
+    """Delete the rollup rows ``old`` and create one per grouped summary row, atomically."""
+    model = old.model
     with transaction.atomic():
-        weeks.delete()
-        created = PageViewWeeklySummary.objects.bulk_create(
-            [
-                PageViewWeeklySummary(
+        old.delete()
+        created = model.objects.bulk_create(
+            (
+                model(
                     content_type_id=row["content_type_id"],
-                    object_id=row["object_id"],
-                    week=row["monday"],
                     total_views=row["views"],
                     unique_views=row["unique"],
+                    **keys(row),
                 )
                 for row in rows.order_by().iterator()
-            ],
+            ),
             batch_size=1000,
         )
     return len(created)
