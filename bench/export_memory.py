@@ -21,16 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
-for key, value in {
-    "BENCH_DB_NAME": "djinsight_bench_export",
-    "BENCH_DB_HOST": "127.0.0.1",
-    "BENCH_DB_PORT": "5432",
-    "BENCH_DB_USER": "postgres",
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
-}.items():
-    os.environ.setdefault(key, value)
+from bench.run import database_defaults, drop_database, reset_database  # noqa: E402
 
-from bench.run import drop_database, reset_database  # noqa: E402
+database_defaults("djinsight_bench_export")
 
 CHILD = """
 import json, resource, sys, time, tracemalloc, django

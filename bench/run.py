@@ -108,6 +108,20 @@ def start_redis(procs: Processes, port: int, dbfile: str = "dump.rdb") -> subpro
     return proc
 
 
+def database_defaults(name: str) -> str:
+    """Environment defaults (bench/settings.py) for a benchmark with its own
+    PostgreSQL database; the database name in use."""
+    for key, value in {
+        "BENCH_DB_NAME": name,
+        "BENCH_DB_HOST": "127.0.0.1",
+        "BENCH_DB_PORT": "5432",
+        "BENCH_DB_USER": "postgres",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+    }.items():
+        os.environ.setdefault(key, value)
+    return os.environ["BENCH_DB_NAME"]
+
+
 def reset_database(name: str) -> None:
     import psycopg
 
@@ -695,10 +709,7 @@ def main() -> int:
             print(f"bench: {tool} is missing (run `make system-deps` as root)", file=sys.stderr)
             return 2
     WORK.mkdir(exist_ok=True)
-    db_name = os.environ.setdefault("BENCH_DB_NAME", "djinsight_bench")
-    os.environ.setdefault("BENCH_DB_HOST", "127.0.0.1")
-    os.environ.setdefault("BENCH_DB_PORT", "5432")
-    os.environ.setdefault("BENCH_DB_USER", "postgres")
+    db_name = database_defaults("djinsight_bench")
     os.environ.setdefault("BENCH_PREFIX", "djbench:")
     redis_port = free_port()
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"

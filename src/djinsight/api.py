@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from . import export, reports
+from . import export, naming, reports
 from .models import ApiToken
 from .openapi import schema as openapi_schema
 from .params import BadParameter, DateRange, parse_choice, parse_content_type, parse_int
@@ -136,8 +136,8 @@ def object_stats(request, content_type: str, object_id: str):
         {
             "content_type": f"{ct.app_label}.{ct.model}",
             "object_id": str(obj.pk),
-            "name": reports._display_name(obj),
-            "url": reports._public_url(obj),
+            "name": naming.display_name(obj),
+            "url": naming.public_url(obj),
             **get_object_stats(obj).as_dict(),
         }
     )
@@ -153,7 +153,7 @@ def top_content(request):
     page = parse_int(params, "page", 1, 1, MAX_PAGE)
     total = reports.count_content(rng, content_type)
     rows = reports.top_content(rng, content_type, limit=limit, offset=(page - 1) * limit)
-    reports.resolve(rows)
+    naming.resolve(rows)
     pages = max(1, -(-total // limit))
     return SafeJsonResponse(
         {
@@ -198,7 +198,7 @@ def site_summary(request):
     """Totals against the previous period, and the content-type comparison."""
     rng = DateRange.from_params(request.GET, default_days=30)
     types = reports.content_types(rng)
-    reports.resolve(types)
+    naming.resolve(types)
     return SafeJsonResponse(
         {
             "range": _range_dict(rng),

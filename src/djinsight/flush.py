@@ -10,11 +10,10 @@ nor applies one twice. See docs/architecture.md.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from operator import itemgetter
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -22,13 +21,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import buffer, sql
+from . import buffer, logrows, sql
 from .conf import settings
 from .connection import get_redis
 from .keys import Keys, ObjectName
 from .models import FlushLedger, PageViewStatisticsMixin, PageViewSummary, PageViewWeeklySummary
 from .signals import views_flushed
-from .useragent import parse_agent, referrer_domain
 
 logger = logging.getLogger("djinsight")
 
@@ -282,79 +280,9 @@ def _write(batch: Batch, content_types) -> None:
     sql.upsert_summaries(summaries)
     sql.upsert_daily_totals([(*key, views, unique) for key, (views, unique) in totals.items()])
     sql.upsert_weekly_summaries([(*key, views, unique) for key, (views, unique) in weeks.items()])
-    log_rows = _log_rows(batch.logs, content_types)
-    sql.insert_logs(log_rows)
-    sql.upsert_dimension_totals(dimension_totals(log_rows))
-
-
-_DIMENSION_COLUMNS = [
-    (name, sql.LOG_COLUMNS.index(name)) for name in ("referrer_domain", "path", "browser", "os", "device")
-]
-_VIEWED_AT = sql.LOG_COLUMNS.index("viewed_at")
-_pick_dimensions = itemgetter(*[index for _name, index in _DIMENSION_COLUMNS])
-
-
-def dimension_totals(rows: list[tuple]) -> list[tuple[str, date, str, int]]:
-    """(dimension, day, value, views) of log rows, days and hours in site time."""
-    # Count each combination once, then split it per dimension: far fewer steps per view.
-    combinations: Counter[tuple] = Counter()
-    moments: dict[int, tuple[date, str]] = {}
-    for row in rows:
-        minute = row[_VIEWED_AT] // 60_000
-        moment = moments.get(minute)
-        if moment is None:
-            local = timezone.localtime(buffer.ms_to_datetime(minute * 60_000))
-            moment = moments[minute] = (local.date(), f"{local.hour:02d}")
-        combinations[(moment, _pick_dimensions(row))] += 1
-    counts: Counter[tuple[str, date, str]] = Counter()
-    for ((day, hour), values), views in combinations.items():
-        counts[("hour", day, hour)] += views
-        for (name, _index), value in zip(_DIMENSION_COLUMNS, values, strict=True):
-            if value:
-                counts[(name, day, value[:255])] += views
-    return [(*key, views) for key, views in counts.items()]
-
-
-def _log_rows(logs: list[dict], content_types) -> list[tuple]:
-    """sql.LOG_COLUMNS rows; ``viewed_at`` stays in epoch milliseconds."""
-    rows = []
-    # A batch repeats few objects, referrers and agents: resolve each once (bench/).
-    objects: dict[str, tuple | None] = {}
-    referrers: dict[str, tuple[str, str]] = {}
-    agents: dict[str, tuple[str, str, str, str]] = {}
-    for e in logs:
-        name = e["o"]
-        target = objects.get(name, False)
-        if target is False:
-            target = objects[name] = _log_target(name, content_types)
-        if target is None:
-            continue
-        referrer = referrers.get(raw := e.get("ref", ""))
-        if referrer is None:
-            referrer = referrers[raw] = (raw[:2000], referrer_domain(raw[:2000]))
-        agent = agents.get(raw := e.get("ua", ""))
-        if agent is None:
-            agent = agents[raw] = (raw[:500], *parse_agent(raw[:500]))
-        rows.append(
-            (
-                *target,
-                e.get("path", "")[:2000],
-                *referrer,
-                *agent,
-                int(e["t"]),
-                e.get("ip") or None,
-                e.get("v", "")[:24],
-                e.get("u") == "1",
-            )
-        )
-    return rows
-
-
-def _log_target(name: str, content_types) -> tuple[int, str] | None:
-    ref = ObjectName.parse(name)
-    if ref.label not in content_types:
-        return None
-    return content_types[ref.label][1].pk, ref.pk
+    rows = logrows.log_rows(batch.logs, content_types)
+    sql.insert_logs(rows)
+    sql.upsert_dimension_totals(logrows.dimension_totals(rows))
 
 
 def seed_window(today: date) -> list[str]:

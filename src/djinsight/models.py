@@ -172,7 +172,7 @@ class PageViewDimensionTotal(models.Model):
     of every view; kept when old raw logs are cleaned up.
     """
 
-    DIMENSIONS = ("referrer_domain", "path", "browser", "os", "device", "hour")
+    LOG_DIMENSIONS = ("referrer_domain", "path", "browser", "os", "device")  # PageViewLog columns
 
     date = models.DateField()
     dimension = models.CharField(max_length=16)

@@ -16,85 +16,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
-from django.urls import NoReverseMatch, reverse
 
+from . import naming, ranges
 from .models import (
     PageViewDailyTotal,
     PageViewDimensionTotal,
     PageViewSummary,
-    PageViewWeeklySummary,
 )
 from .params import DateRange
 
 GRANULARITIES = ("day", "week", "month")
-LOG_DIMENSIONS = ("referrer_domain", "path", "browser", "os", "device")
+LOG_DIMENSIONS = PageViewDimensionTotal.LOG_DIMENSIONS
 
 
 # -- figures from summaries --------------------------------------------------------
-
-
-def per_object(rng: DateRange, content_type=None, previous: bool = False) -> tuple[str, list]:
-    """SQL and parameters: a row per object viewed in ``rng`` (with ``previous``,
-    also in the period before), columns ``content_type_id``, ``object_id``,
-    ``views``, ``uniq`` and ``prev`` (views in the period before, else 0).
-
-    A range is read in parts: the days before its first Monday from the daily
-    summaries, its whole weeks from the weekly summaries, and its last week
-    (Monday to ``until``) from the weekly summaries too when nothing was viewed
-    after ``until`` in that week (a range ending today), else from the daily
-    summaries. 30 days cost about 7 rows per object instead of 30.
-    """
-    qn = connection.ops.quote_name
-    ct, oid, tv, uv = map(qn, ("content_type_id", "object_id", "total_views", "unique_views"))
-    weekly, daily = (qn(m._meta.db_table) for m in (PageViewWeeklySummary, PageViewSummary))
-    week, day = qn("week"), qn("date")
-    by_type, type_params = "", []
-    if content_type is not None:
-        by_type, type_params = f" AND {ct} = %s", [content_type.pk]
-    # uncorrelated: evaluated once per query, and a part it turns off is not read at all
-    later = f"EXISTS (SELECT 1 FROM {daily} WHERE {day} > %s AND {day} < %s)"  # noqa: S608
-    selects, params = [], []
-
-    def read(part: int, table: str, where: str, *days: date) -> None:
-        # only quoted identifiers and the part's index are interpolated; values are parameters
-        selects.append(
-            f"SELECT {ct}, {oid}, {part} AS part, {tv}, {uv} FROM {table}"  # noqa: S608
-            f" WHERE {where}{by_type}"
-        )
-        params.extend([*(connection.ops.adapt_datefield_value(d) for d in days), *type_params])
-
-    for part, period in enumerate([rng, rng.previous()] if previous else [rng]):
-        since, until = period.since, period.until
-        first = since + timedelta(days=-since.weekday() % 7)  # the first Monday in the range
-        last = PageViewWeeklySummary.week_of(until)  # the last week's Monday
-        if first > until:  # a few days inside one week
-            read(part, daily, f"{day} >= %s AND {day} <= %s", since, until)
-            continue
-        after = last + timedelta(days=7)
-        read(part, daily, f"{day} >= %s AND {day} < %s", since, first)
-        read(part, weekly, f"{week} >= %s AND {week} < %s", first, last)
-        read(part, weekly, f"{week} = %s AND NOT {later}", last, until, after)
-        read(part, daily, f"{day} >= %s AND {day} <= %s AND {later}", last, until, until, after)
-    views, uniq, prev = (
-        f"SUM(CASE WHEN part = {part} THEN {column} ELSE 0 END)"
-        for part, column in ((0, tv), (0, uv), (1, tv))
-    )
-    sql = (
-        f"SELECT {ct}, {oid}, {views} AS views, {uniq} AS uniq, {prev} AS prev"  # noqa: S608
-        f" FROM ({' UNION ALL '.join(selects)}) r GROUP BY {ct}, {oid}"
-    )
-    return sql, params
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def daily(since: date, until: date, content_type=None, object_id=None) -> QuerySet:
@@ -261,17 +199,17 @@ def top_content(
     rng: DateRange, content_type=None, limit: int = 10, offset: int = 0
 ) -> list[ContentRow]:
     """Most viewed objects in the range. One query (resolve names with resolve())."""
-    sql, params = per_object(rng, content_type)
+    sql, params = ranges.per_object(rng, content_type)
     qn = connection.ops.quote_name
     order = f"views DESC, {qn('content_type_id')}, {qn('object_id')}"
-    rows = _fetch(f"{sql} ORDER BY {order} LIMIT %s OFFSET %s", [*params, limit, offset])
+    rows = ranges.fetch(f"{sql} ORDER BY {order} LIMIT %s OFFSET %s", [*params, limit, offset])
     return _content_rows(rows)
 
 
 def count_content(rng: DateRange, content_type=None) -> int:
     """How many objects were viewed in the range (for pagination). One query."""
-    sql, params = per_object(rng, content_type)
-    return _fetch(f"SELECT COUNT(*) FROM ({sql}) g", params)[0][0]  # noqa: S608
+    sql, params = ranges.per_object(rng, content_type)
+    return ranges.fetch(f"SELECT COUNT(*) FROM ({sql}) g", params)[0][0]  # noqa: S608
 
 
 def top_per_type(rng: DateRange, limit: int = 5) -> dict[int, list[ContentRow]]:
@@ -280,7 +218,7 @@ def top_per_type(rng: DateRange, limit: int = 5) -> dict[int, list[ContentRow]]:
     Raw SQL because the ORM puts a window over an aggregate into GROUP BY.
     ROW_NUMBER() runs on SQLite ≥ 3.25, PostgreSQL, MySQL 8 and MariaDB ≥ 10.2.
     """
-    sql, params = per_object(rng)
+    sql, params = ranges.per_object(rng)
     qn = connection.ops.quote_name
     ct, oid = qn("content_type_id"), qn("object_id")
     ranked = (
@@ -289,18 +227,18 @@ def top_per_type(rng: DateRange, limit: int = 5) -> dict[int, list[ContentRow]]:
         f" FROM ({sql}) g) ranked WHERE rnk <= %s ORDER BY {ct}, rnk"
     )
     result: dict[int, list[ContentRow]] = defaultdict(list)
-    for row in _content_rows(_fetch(ranked, [*params, limit])):
+    for row in _content_rows(ranges.fetch(ranked, [*params, limit])):
         result[row.content_type_id].append(row)
     return dict(result)
 
 
 def trending(rng: DateRange, limit: int = 10, content_type=None) -> list[ContentRow]:
     """Objects whose views grew most against the previous period of the same length."""
-    sql, params = per_object(rng, content_type, previous=True)
+    sql, params = ranges.per_object(rng, content_type, previous=True)
     qn = connection.ops.quote_name
     order = f"views - prev DESC, views DESC, {qn('content_type_id')}, {qn('object_id')}"
     grown = f"SELECT * FROM ({sql}) g WHERE views - prev > 0 ORDER BY {order} LIMIT %s"  # noqa: S608
-    return _content_rows(_fetch(grown, [*params, limit]))
+    return _content_rows(ranges.fetch(grown, [*params, limit]))
 
 
 @dataclass
@@ -343,9 +281,9 @@ def content_types(rng: DateRange) -> list[TypeRow]:
         )
         .order_by("-views", "content_type_id")
     )
-    sql, params = per_object(rng)
+    sql, params = ranges.per_object(rng)
     ct = connection.ops.quote_name("content_type_id")
-    objects = dict(_fetch(f"SELECT {ct}, COUNT(*) FROM ({sql}) g GROUP BY {ct}", params))  # noqa: S608
+    objects = dict(ranges.fetch(f"SELECT {ct}, COUNT(*) FROM ({sql}) g GROUP BY {ct}", params))  # noqa: S608
     return [
         TypeRow(
             r["content_type_id"],
@@ -389,79 +327,6 @@ def hours(rng: DateRange) -> list[int]:
     return counts
 
 
-# -- naming objects without N+1 ----------------------------------------------------
-
-
-def resolve(rows: Iterable[ContentRow | TypeRow]) -> None:
-    """Fill labels, display names and links: one query for content types plus
-    one per content type for the objects, whatever the number of rows."""
-    rows = list(rows)
-    ct_ids = {r.content_type_id for r in rows}
-    if not ct_ids:
-        return
-    cts = ContentType.objects.in_bulk(ct_ids)
-    wanted: dict[int, set[str]] = defaultdict(set)
-    for r in rows:
-        if isinstance(r, ContentRow):
-            wanted[r.content_type_id].add(r.object_id)
-    objects: dict[tuple[int, str], object] = {}
-    for ct_id, pks in wanted.items():
-        ct = cts.get(ct_id)
-        model = ct.model_class() if ct else None
-        if model is None:
-            continue
-        valid = []
-        for pk in pks:
-            try:
-                valid.append(model._meta.pk.to_python(pk))
-            except (ValidationError, ValueError, TypeError):
-                continue
-        for obj in model._default_manager.filter(pk__in=valid):
-            objects[(ct_id, str(obj.pk))] = obj
-    for r in rows:
-        ct = cts.get(r.content_type_id)
-        r.label = f"{ct.app_label}.{ct.model}" if ct else str(r.content_type_id)
-        if isinstance(r, TypeRow):
-            model = ct.model_class() if ct else None
-            r.name = str(model._meta.verbose_name_plural) if model else r.label
-            continue
-        obj = objects.get((r.content_type_id, r.object_id))
-        r.exists = obj is not None
-        if obj is None:
-            r.name = f"{r.label}:{r.object_id} (deleted)"
-            continue
-        r.name = _display_name(obj)
-        r.url = _public_url(obj)
-        r.admin_url = _admin_url(obj)
-
-
-def _display_name(obj) -> str:
-    get_name = getattr(obj, "get_display_name", None)
-    try:
-        return str(get_name() if get_name else obj)[:300]
-    except Exception:  # a user's __str__ must not break the dashboard
-        return f"{obj._meta.label_lower}:{obj.pk}"
-
-
-def _public_url(obj) -> str:
-    try:
-        get_url = getattr(obj, "get_tracking_url", None) or getattr(obj, "get_absolute_url", None)
-        url = get_url() if get_url else ""
-    except Exception:
-        return ""
-    url = url or ""
-    # only site-relative or http(s) links; never javascript: and friends
-    return url if url.startswith(("/", "http://", "https://")) and not url.startswith("//") else ""
-
-
-def _admin_url(obj) -> str:
-    meta = obj._meta
-    try:
-        return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
-    except NoReverseMatch:
-        return ""
-
-
 @dataclass
 class Dashboard:
     """Every figure of the analytics dashboard for one range."""
@@ -488,7 +353,7 @@ def dashboard(rng: DateRange, granularity: str = "day", limit: int = 10) -> Dash
     per_type_rows = top_per_type(rng, limit=5)
     trend = trending(rng, limit=limit)
     types = content_types(rng)
-    resolve([*top, *trend, *types, *(r for rows in per_type_rows.values() for r in rows)])
+    naming.resolve([*top, *trend, *types, *(r for rows in per_type_rows.values() for r in rows)])
     return Dashboard(
         range=rng,
         granularity=granularity,

@@ -122,7 +122,8 @@ def rebuild_dimension_totals(log_model, total_model, since=None, using: str = "d
     totals = total_model.objects.using(using)
     if since is not None:
         logs, totals = logs.filter(day__gte=since), totals.filter(date__gte=since)
-    values = {name: Left(name, 255) for name in ("referrer_domain", "path", "browser", "os", "device")}
+    length = total_model._meta.get_field("value").max_length
+    values = {name: Left(name, length) for name in PageViewDimensionTotal.LOG_DIMENSIONS}
     values["hour"] = ExtractHour("viewed_at", tzinfo=tz)  # an integer, written as "00"–"23"
     with transaction.atomic(using=using):
         totals.delete()
