@@ -29,7 +29,11 @@ database_defaults("djinsight_bench_dashboard")
 OBJECTS = 10_000
 DAYS = 90
 REFERRERS = ["", "https://www.google.com/", "https://news.ycombinator.com/", "https://t.co/x"]
-AGENTS = [("Chrome", "Windows", "Other"), ("Safari", "iOS", "iPhone"), ("Firefox", "Linux", "Other")]
+AGENTS = [
+    ("Chrome", "Windows", "Other"),
+    ("Safari", "iOS", "iPhone"),
+    ("Firefox", "Linux", "Other"),
+]
 
 
 def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
@@ -43,9 +47,11 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
 
     from bench.benchapp.models import Item
     from djinsight.models import PageViewDimensionTotal, PageViewLog, PageViewSummary
-    from djinsight.summaries import rebuild_rollups
+    from djinsight.pipeline.rollups import rebuild_rollups
 
-    Item.objects.bulk_create([Item(pk=i, title=f"Item {i}") for i in range(1, OBJECTS + 1)], batch_size=5000)
+    Item.objects.bulk_create(
+        [Item(pk=i, title=f"Item {i}") for i in range(1, OBJECTS + 1)], batch_size=5000
+    )
     ct = ContentType.objects.get_for_model(Item).pk
     per_day = max(1, summaries // DAYS)
     with connection.cursor() as cursor:
@@ -80,7 +86,11 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
         # The daily dimension totals the flush writes with the logs, here in SQL (bench settings: UTC).
         day = "(viewed_at AT TIME ZONE 'UTC')::date"
         for dimension in ("referrer_domain", "path", "browser", "os", "device", "hour"):
-            value = "to_char(viewed_at AT TIME ZONE 'UTC', 'HH24')" if dimension == "hour" else f"left({dimension}, 255)"
+            value = (
+                "to_char(viewed_at AT TIME ZONE 'UTC', 'HH24')"
+                if dimension == "hour"
+                else f"left({dimension}, 255)"
+            )
             cursor.execute(
                 f"INSERT INTO {PageViewDimensionTotal._meta.db_table} (dimension, date, value, views) "
                 f"SELECT %s, {day}, {value}, count(*) FROM {PageViewLog._meta.db_table} "
@@ -93,20 +103,20 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
 
 
 def queries():
-    from djinsight import reports
+    from djinsight.reports import queries
 
-    rng = reports.DateRange.last(30)
+    rng = queries.DateRange.last(30)
     return {
-        "totals (30 days, with previous period)": lambda: reports.totals(rng),
-        "time series, daily": lambda: reports.series(rng, "day"),
-        "time series, weekly": lambda: reports.series(rng, "week"),
-        "top content (limit 10)": lambda: reports.top_content(rng, limit=10),
-        "top content per type": lambda: reports.top_per_type(rng),
-        "trending": lambda: reports.trending(rng),
-        "content-type comparison": lambda: reports.content_types(rng),
-        "top referrer domains": lambda: reports.top_values(rng, "referrer_domain"),
-        "top paths": lambda: reports.top_values(rng, "path"),
-        "views by hour": lambda: reports.hours(rng),
+        "totals (30 days, with previous period)": lambda: queries.totals(rng),
+        "time series, daily": lambda: queries.series(rng, "day"),
+        "time series, weekly": lambda: queries.series(rng, "week"),
+        "top content (limit 10)": lambda: queries.top_content(rng, limit=10),
+        "top content per type": lambda: queries.top_per_type(rng),
+        "trending": lambda: queries.trending(rng),
+        "content-type comparison": lambda: queries.content_types(rng),
+        "top referrer domains": lambda: queries.top_values(rng, "referrer_domain"),
+        "top paths": lambda: queries.top_values(rng, "path"),
+        "views by hour": lambda: queries.hours(rng),
     }
 
 
@@ -139,7 +149,9 @@ def p(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--logs", type=int, default=10_000_000)
     parser.add_argument("--summaries", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=20)
@@ -156,21 +168,28 @@ def main() -> int:
         call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
         started = time.monotonic()
         load(args.logs, args.summaries)
-        print(f"loaded {args.logs:,} logs and ~{args.summaries:,} summaries in {time.monotonic() - started:.0f}s")
+        print(
+            f"loaded {args.logs:,} logs and ~{args.summaries:,} summaries in {time.monotonic() - started:.0f}s"
+        )
         timings = measure(args.rounds)
     finally:
         if not args.keep_db:
             drop_database(os.environ["BENCH_DB_NAME"])
     figures = {
-        name: {"p50_ms": statistics.median(values), "p95_ms": p(values, 95)} for name, values in timings.items()
+        name: {"p50_ms": statistics.median(values), "p95_ms": p(values, 95)}
+        for name, values in timings.items()
     }
     if args.json:
-        Path(args.json).write_text(json.dumps({"logs": args.logs, "summaries": args.summaries, "queries": figures}))
+        Path(args.json).write_text(
+            json.dumps({"logs": args.logs, "summaries": args.summaries, "queries": figures})
+        )
     print("\n| query | p50 ms | p95 ms | p95 / 100 ms goal | goal |\n|---|---|---|---|---|")
     for name, values in timings.items():
         p95 = p(values, 95)
         met = "" if name.startswith("SELECT") else ("met" if p95 < 100 else "NOT met")
-        print(f"| {name} | {statistics.median(values):.1f} | {p95:.1f} | {p95 / 100:.2f}x | {met} |")
+        print(
+            f"| {name} | {statistics.median(values):.1f} | {p95:.1f} | {p95 / 100:.2f}x | {met} |"
+        )
     return 0
 
 

@@ -58,21 +58,41 @@ def load(rows: int) -> None:
             "visitor, is_unique, referrer_domain, browser, os, device) FROM STDIN"
         ) as copy:
             for i in range(rows):
-                copy.write_row((ct.pk, str(i % 1000 + 1), now, f"/items/{i % 1000}/",
-                                "https://example.com/", "Mozilla/5.0", f"v{i % 5000}", i % 3 == 0,
-                                "example.com", "Chrome", "Linux", "Other"))
+                copy.write_row(
+                    (
+                        ct.pk,
+                        str(i % 1000 + 1),
+                        now,
+                        f"/items/{i % 1000}/",
+                        "https://example.com/",
+                        "Mozilla/5.0",
+                        f"v{i % 5000}",
+                        i % 3 == 0,
+                        "example.com",
+                        "Chrome",
+                        "Linux",
+                        "Other",
+                    )
+                )
 
 
 def export_once() -> dict:
-    result = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=dict(os.environ),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
         raise SystemExit(f"export failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     small = max(1000, args.rows // 50)
@@ -98,8 +118,10 @@ def main() -> int:
     print("\n| rows | seconds | peak RSS MiB | peak heap MiB |\n|---|---|---|---|")
     for rows, r in best.items():
         print(f"| {rows:,} | {r['seconds']:.1f} | {r['rss_mib']:.0f} | {r['heap_mib']:.1f} |")
-    print(f"ratio large/small: RSS {best[args.rows]['rss_mib'] / best[small]['rss_mib']:.2f}x, "
-          f"heap {best[args.rows]['heap_mib'] / best[small]['heap_mib']:.2f}x, rows {args.rows / small:.0f}x")
+    print(
+        f"ratio large/small: RSS {best[args.rows]['rss_mib'] / best[small]['rss_mib']:.2f}x, "
+        f"heap {best[args.rows]['heap_mib'] / best[small]['heap_mib']:.2f}x, rows {args.rows / small:.0f}x"
+    )
     return 0
 
 

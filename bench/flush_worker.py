@@ -30,7 +30,12 @@ def main() -> None:
     parser.add_argument("--expect", type=int, default=0, help="views buffered (for the RSS sample)")
     parser.add_argument("--profile", help="write a pyinstrument HTML profile here")
     parser.add_argument("--budget", type=float, default=600, help="stop after this many seconds")
-    parser.add_argument("--start-at", type=float, default=0, help="wall-clock time to start at (flushers start together)")
+    parser.add_argument(
+        "--start-at",
+        type=float,
+        default=0,
+        help="wall-clock time to start at (flushers start together)",
+    )
     args = parser.parse_args()
 
     import django
@@ -38,7 +43,7 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from djinsight.flush import process_pageviews
+    from djinsight.pipeline.flush import process_pageviews
 
     connection.ensure_connection()
     samples = {"start_kib": rss_kib(), "tenth_kib": None}
@@ -60,7 +65,11 @@ def main() -> None:
     # One batch per shard per call, so a time budget bounds the run whatever the backlog.
     while time.perf_counter() - started < args.budget:
         result = process_pageviews(batch_size=args.batch_size, max_batches=1)
-        views, batches, skipped = views + result.views, batches + result.batches, result.skipped_shards
+        views, batches, skipped = (
+            views + result.views,
+            batches + result.batches,
+            result.skipped_shards,
+        )
         progress(0, views)
         if result.views == 0:
             break

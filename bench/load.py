@@ -1,6 +1,6 @@
 """Fill djinsight's Redis buffer fast: pipelined EVALSHA of the record script.
 
-Each view goes through ``djinsight.buffer.record_view`` (the same script and
+Each view goes through ``djinsight.store.buffer.record_view`` (the same script and
 keys the beacon uses), with a pipeline as the client, so the buffer holds
 exactly what real traffic would leave there.
 """
@@ -13,10 +13,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from djinsight import buffer
 from djinsight.conf import settings
-from djinsight.connection import get_redis
-from djinsight.keys import ObjectName, keys_for
+from djinsight.store import buffer
+from djinsight.store.client import get_redis
+from djinsight.store.keys import ObjectName, keys_for
 
 AGENTS = [
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
@@ -30,7 +30,12 @@ REFERRERS = ["", "https://www.google.com/", "https://news.ycombinator.com/item?i
 
 
 def load_views(
-    label: str, pks: list[int], views: int, seed: int = 1, pipeline: int = 2000, deadline: float = 600
+    label: str,
+    pks: list[int],
+    views: int,
+    seed: int = 1,
+    pipeline: int = 2000,
+    deadline: float = 600,
 ) -> dict:
     """Record ``views`` views of objects ``pks``; 20% repeat a recent (visitor, object) pair.
 
@@ -53,9 +58,20 @@ def load_views(
         name = ObjectName(label, str(pk))
         keys = keys_for(name)
         objects.append(
-            (name, str(name), keys,
-             [keys.counter(name), keys.unique_counter(name), "", keys.stats(name), keys.stream,
-              keys.pending, keys.objects])
+            (
+                name,
+                str(name),
+                keys,
+                [
+                    keys.counter(name),
+                    keys.unique_counter(name),
+                    "",
+                    keys.stats(name),
+                    keys.stream,
+                    keys.pending,
+                    keys.objects,
+                ],
+            )
         )
     recent: list[tuple[str, int, int]] = []
     fresh = 0
@@ -74,9 +90,18 @@ def load_views(
         name, text, keys, script_keys = objects[index]
         script_keys = script_keys.copy()
         script_keys[2] = keys.session(visitor, name)
-        args = [text, visitor, start_ms + i % 1_800_000, day_text, expiration, f"/items/{name.pk}/",
-                REFERRERS[n % len(REFERRERS)], AGENTS[n % len(AGENTS)],
-                f"10.{n // 65536 % 256}.{n // 256 % 256}.0", prune]
+        args = [
+            text,
+            visitor,
+            start_ms + i % 1_800_000,
+            day_text,
+            expiration,
+            f"/items/{name.pk}/",
+            REFERRERS[n % len(REFERRERS)],
+            AGENTS[n % len(AGENTS)],
+            f"10.{n // 65536 % 256}.{n // 256 % 256}.0",
+            prune,
+        ]
         if i == 0:
             _check_same_as_record_view(client, name, visitor, args)
         record(keys=script_keys, args=args, client=pipe)
@@ -102,13 +127,28 @@ def _check_same_as_record_view(client, name, visitor, args) -> None:
     real = buffer.scripts(client)
     original, real.record = real.record, Spy()
     try:
-        view = buffer.View(name=name, visitor=visitor, timestamp_ms=args[2], day=buffer.parse_day(args[3]),
-                           path=args[5], referrer=args[6], user_agent=args[7], ip=args[8])
+        view = buffer.View(
+            name=name,
+            visitor=visitor,
+            timestamp_ms=args[2],
+            day=buffer.parse_day(args[3]),
+            path=args[5],
+            referrer=args[6],
+            user_agent=args[7],
+            ip=args[8],
+        )
         buffer.record_view(view, client=client)
     finally:
         real.record = original
     keys = keys_for(name)
-    expected_keys = [keys.counter(name), keys.unique_counter(name), keys.session(visitor, name),
-                     keys.stats(name), keys.stream, keys.pending, keys.objects]
+    expected_keys = [
+        keys.counter(name),
+        keys.unique_counter(name),
+        keys.session(visitor, name),
+        keys.stats(name),
+        keys.stream,
+        keys.pending,
+        keys.objects,
+    ]
     if calls != [(expected_keys, [str(a) if not isinstance(a, int) else a for a in args])]:
         raise RuntimeError(f"bench/load.py is out of date with buffer.record_view: {calls}")

@@ -29,7 +29,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src")]
 
-from djinsight.buffer import RECORD  # noqa: E402 - after the path is set
+from djinsight.store.buffer import RECORD  # noqa: E402 - after the path is set
 
 # buffer.RECORD as of commit 917bbec, before it was made cheaper.
 BASELINE = """
@@ -72,12 +72,30 @@ SHARDS = 4
 def keys(name: str, visitor: str) -> list[str]:
     """The key layout of keys.Keys without a cluster hash tag (prefix 'b:')."""
     shard = hash(name) % SHARDS
-    return [f"b:counter:{name}", f"b:unique_counter:{name}", f"b:session:{visitor}:page:{name}",
-            f"b:stats:{name}", f"b:buffer:{shard}", f"b:pending:{shard}", f"b:objects:{shard}"]
+    return [
+        f"b:counter:{name}",
+        f"b:unique_counter:{name}",
+        f"b:session:{visitor}:page:{name}",
+        f"b:stats:{name}",
+        f"b:buffer:{shard}",
+        f"b:pending:{shard}",
+        f"b:objects:{shard}",
+    ]
 
 
 def call(name: str, visitor: str, ts: int, day: str, prune: str = "20000101") -> tuple[list, list]:
-    args = [name, visitor, ts, day, 604800, "/items/1/", "https://www.google.com/", AGENT, "11.2.3.0", prune]
+    args = [
+        name,
+        visitor,
+        ts,
+        day,
+        604800,
+        "/items/1/",
+        "https://www.google.com/",
+        AGENT,
+        "11.2.3.0",
+        prune,
+    ]
     return keys(name, visitor), args
 
 
@@ -144,7 +162,9 @@ def same_state(client: redis.Redis) -> tuple[bool, dict]:
         call("a.b:2", "v1", now + 10, "20250601"),  # seeded object (counter set below)
         call("a.b:2", "v3", now + 20, "20250601"),
         call("a.b:2", "v3", now + 20, "20250601"),  # same millisecond
-        call("a.b:2", "v4", now + 30, "20250602", prune="20250401"),  # new day: prune the old fields
+        call(
+            "a.b:2", "v4", now + 30, "20250602", prune="20250401"
+        ),  # new day: prune the old fields
         call("a.b:2", "v5", now + 40, "20250602", prune="20250401"),
     ]
     results = []
@@ -161,8 +181,9 @@ def same_state(client: redis.Redis) -> tuple[bool, dict]:
     # One intended difference: the baseline let a backdated view lower an object's score in the
     # objects index below its last view; now the score is always the stats hash's 'l'.
     for key in [k for k in diff if k.startswith(b"b:objects:")]:
-        if all(score == float(s2[b"b:stats:" + name][b"l"]) for name, score in s2[key]) and \
-                [n for n, _ in s1[key]] == [n for n, _ in s2[key]]:
+        if all(score == float(s2[b"b:stats:" + name][b"l"]) for name, score in s2[key]) and [
+            n for n, _ in s1[key]
+        ] == [n for n, _ in s2[key]]:
             del diff[key]
     return r1 == r2 and not diff, diff
 
@@ -174,15 +195,30 @@ def free_port() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--views", type=int, default=100_000)
     parser.add_argument("--objects", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     ns = parser.parse_args()
     port = free_port()
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--loglevel", "warning"], stdout=subprocess.DEVNULL)
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         client = redis.Redis(host="127.0.0.1", port=port)
         for _ in range(100):
@@ -192,7 +228,9 @@ def main() -> int:
             except redis.ConnectionError:
                 time.sleep(0.05)
         equal, diff = same_state(client)
-        print(f"same keys and values after the check sequence (objects index scores = last view): {equal}")
+        print(
+            f"same keys and values after the check sequence (objects index scores = last view): {equal}"
+        )
         for key, (before, after) in sorted(diff.items()):
             print(f"  {key}: baseline {before!r}\n  {' ' * len(key)}  current  {after!r}")
         calls = workload(ns.views, ns.objects)
@@ -205,9 +243,11 @@ def main() -> int:
                     usec, commands[name] = run(client, script, calls, seeded)
                     times[name].append(usec)
             base, cur = statistics.median(times["baseline"]), statistics.median(times["current"])
-            print(f"{label:22} baseline {base:6.2f} us/call, {commands['baseline']:.2f} commands;  "
-                  f"current {cur:6.2f} us/call, {commands['current']:.2f} commands;  "
-                  f"time ratio {cur / base:.2f}  (rounds: {times})")
+            print(
+                f"{label:22} baseline {base:6.2f} us/call, {commands['baseline']:.2f} commands;  "
+                f"current {cur:6.2f} us/call, {commands['current']:.2f} commands;  "
+                f"time ratio {cur / base:.2f}  (rounds: {times})"
+            )
     finally:
         server.terminate()
         server.wait(10)

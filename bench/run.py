@@ -98,9 +98,25 @@ def start_redis(procs: Processes, port: int, dbfile: str = "dump.rdb") -> subpro
     if dbfile == "dump.rdb":  # a fresh server starts empty, whatever an earlier run saved
         (directory / dbfile).unlink(missing_ok=True)
     proc = procs.start(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(directory), "--dbfilename", dbfile,
-         "--protected-mode", "yes", "--loglevel", "warning"],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            "--dbfilename",
+            dbfile,
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "warning",
+        ],
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(host="127.0.0.1", port=port)
@@ -126,8 +142,11 @@ def reset_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(
-        host=os.environ["BENCH_DB_HOST"], port=os.environ["BENCH_DB_PORT"],
-        user=os.environ["BENCH_DB_USER"], dbname="postgres", autocommit=True,
+        host=os.environ["BENCH_DB_HOST"],
+        port=os.environ["BENCH_DB_PORT"],
+        user=os.environ["BENCH_DB_USER"],
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -140,8 +159,11 @@ def drop_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(
-        host=os.environ["BENCH_DB_HOST"], port=os.environ["BENCH_DB_PORT"],
-        user=os.environ["BENCH_DB_USER"], dbname="postgres", autocommit=True,
+        host=os.environ["BENCH_DB_HOST"],
+        port=os.environ["BENCH_DB_PORT"],
+        user=os.environ["BENCH_DB_USER"],
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -156,13 +178,29 @@ def setup_django(objects: int) -> None:
     from bench.benchapp.models import Item
 
     call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
-    Item.objects.bulk_create([Item(pk=i, title=f"Item {i}") for i in range(1, objects + 1)], batch_size=5000)
+    Item.objects.bulk_create(
+        [Item(pk=i, title=f"Item {i}") for i in range(1, objects + 1)], batch_size=5000
+    )
 
 
 def start_gunicorn(procs: Processes, port: int) -> subprocess.Popen:
     proc = procs.start(
-        [PY, "-m", "gunicorn", "bench.wsgi:application", "--workers", "2", "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT)],
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
+        ],
         env=dict(os.environ),
     )
 
@@ -178,9 +216,22 @@ def start_gunicorn(procs: Processes, port: int) -> subprocess.Popen:
 
 
 def wrk(url: str, script: str, args: list[str], duration: float, connections: int) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "5s",
-               "-s", str(BENCH / script), url, "--", *args]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{int(duration)}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(BENCH / script),
+        url,
+        "--",
+        *args,
+    ]
+    out = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 60, check=False
+    )
     if out.returncode:
         raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
     for line in out.stdout.splitlines():
@@ -202,9 +253,11 @@ def interleave(variants: dict, rounds: int) -> dict[str, list[dict]]:
         for name in order:
             result = variants[name](r)
             results[name].append(result)
-            log(f"  round {r + 1} {name:<10} {result['rps']:8.0f} req/s  "
+            log(
+                f"  round {r + 1} {name:<10} {result['rps']:8.0f} req/s  "
                 f"p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:6.2f} ms  "
-                f"non-2xx {result['status_errors']}")
+                f"non-2xx {result['status_errors']}"
+            )
     return results
 
 
@@ -221,7 +274,9 @@ def summary(results: dict[str, list[dict]], floor: str = "floor") -> dict:
             "p50_ratio": statistics.median(r["p50_us"] / b["p50_us"] for r, b in zip(runs, base)),
             "p99_ratio": statistics.median(r["p99_us"] / b["p99_us"] for r, b in zip(runs, base)),
             "non_2xx": sum(r["status_errors"] for r in runs),
-            "socket_errors": sum(r["connect"] + r["read"] + r["write"] + r["timeout"] for r in runs),
+            "socket_errors": sum(
+                r["connect"] + r["read"] + r["write"] + r["timeout"] for r in runs
+            ),
             "rounds": len(runs),
         }
     return out
@@ -257,8 +312,8 @@ def bench_record(ns, port: int, results: dict) -> None:
     from django.test import Client
 
     from bench.benchapp.models import Item
-    from djinsight.flush import process_pageviews
-    from djinsight.references import sign
+    from djinsight.pipeline.flush import process_pageviews
+    from djinsight.tracking.references import sign
 
     refs = [sign(item) for item in Item.objects.order_by("pk")[: ns.record_objects]]
     refs_file = WORK / "refs.txt"
@@ -266,14 +321,21 @@ def bench_record(ns, port: int, results: dict) -> None:
     url = f"http://127.0.0.1:{port}"
     paths = {"floor": "/floor/", "djinsight": "/djinsight/record/"}
     if ns.fastpath:
-        paths["fastpath"] = "/djinsight/record/?fast"  # bench/wsgi.py routes "?fast" via the fast path
+        paths["fastpath"] = (
+            "/djinsight/record/?fast"  # bench/wsgi.py routes "?fast" via the fast path
+        )
     counted = {"ok": 0, "runs": 0}
     runs = iter(range(1, 10_000))
 
     def variant(name: str):
         def run(_round: int) -> dict:
-            result = wrk(url, "beacon.lua", [paths[name], str(next(runs)), str(refs_file)],
-                         ns.duration, ns.connections)
+            result = wrk(
+                url,
+                "beacon.lua",
+                [paths[name], str(next(runs)), str(refs_file)],
+                ns.duration,
+                ns.connections,
+            )
             if name != "floor":
                 counted["ok"] += result["ok"]
                 counted["runs"] += 1
@@ -311,27 +373,36 @@ def bench_record(ns, port: int, results: dict) -> None:
         "in_flight_allowance": slack,
         "ok": counted["ok"] <= stored <= counted["ok"] + slack,
     }
-    log(f"  correctness: {counted['ok']} views answered 2xx, {stored} stored after flush "
-        f"(allowance for in-flight: {slack})")
+    log(
+        f"  correctness: {counted['ok']} views answered 2xx, {stored} stored after flush "
+        f"(allowance for in-flight: {slack})"
+    )
 
 
 def fastpath_calls(body: str) -> dict:
-    """SQL queries and Redis round trips of one beacon through djinsight.fastpath, in process."""
+    """SQL queries and Redis round trips of one beacon through djinsight.tracking.fastpath, in process."""
     import io
     from wsgiref.util import setup_testing_defaults
 
     from django.core.handlers.wsgi import WSGIHandler
 
-    from djinsight.fastpath import BeaconMiddleware
+    from djinsight.tracking.fastpath import BeaconMiddleware
 
     app = BeaconMiddleware(WSGIHandler())
     statuses = []
 
     def post() -> None:
         data = body.encode()
-        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/djinsight/record/", "HTTP_HOST": "127.0.0.1",
-                   "HTTP_X_FORWARDED_FOR": "192.0.2.11", "HTTP_USER_AGENT": "bench",
-                   "CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)}
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/djinsight/record/",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_X_FORWARDED_FOR": "192.0.2.11",
+            "HTTP_USER_AGENT": "bench",
+            "CONTENT_TYPE": "text/plain",
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.input": io.BytesIO(data),
+        }
         setup_testing_defaults(environ)
         app(environ, lambda status, headers, exc_info=None: statuses.append(int(status.split()[0])))
 
@@ -346,18 +417,25 @@ def bench_live(ns, port: int, results: dict) -> None:
     from django.utils import timezone
 
     from bench.benchapp.models import Item
-    from djinsight.references import sign
+    from djinsight.tracking.references import sign
 
     items = list(Item.objects.order_by("pk")[: ns.record_objects])
     # Steady state: every object shown has been viewed and flushed, so Redis holds its counters.
-    from djinsight import buffer
-    from djinsight.flush import process_pageviews
-    from djinsight.keys import ObjectName
+    from djinsight.pipeline.flush import process_pageviews
+    from djinsight.store import buffer
+    from djinsight.store.keys import ObjectName
 
     now = timezone.now()
     for item in items:
-        buffer.record_view(buffer.View(ObjectName.of(item), "cbench-seed", int(now.timestamp() * 1000),
-                                       timezone.localdate(now), path="/seed/"))
+        buffer.record_view(
+            buffer.View(
+                ObjectName.of(item),
+                "cbench-seed",
+                int(now.timestamp() * 1000),
+                timezone.localdate(now),
+                path="/seed/",
+            )
+        )
     process_pageviews(batch_size=5000)
     pages = []
     for start in range(0, len(items) - 19, 20):
@@ -370,8 +448,12 @@ def bench_live(ns, port: int, results: dict) -> None:
     url = f"http://127.0.0.1:{port}"
     log(f"live reads (20 objects per page): {ns.rounds} interleaved rounds of {ns.duration}s")
     variants = {
-        "floor": lambda r: wrk(url, "get.lua", [str(floor_file), str(r)], ns.duration, ns.connections),
-        "live": lambda r: wrk(url, "get.lua", [str(pages_file), str(r)], ns.duration, ns.connections),
+        "floor": lambda r: wrk(
+            url, "get.lua", [str(floor_file), str(r)], ns.duration, ns.connections
+        ),
+        "live": lambda r: wrk(
+            url, "get.lua", [str(pages_file), str(r)], ns.duration, ns.connections
+        ),
     }
     for run in variants.values():
         run(0)
@@ -381,8 +463,11 @@ def bench_live(ns, port: int, results: dict) -> None:
     with count_calls() as calls:
         response = client.get(pages[1])
     results["live_calls"] = {
-        "status": response.status_code, "sql": calls["sql"], "redis": calls["redis"],
-        "objects": len(response.json()["stats"]), "endpoint": "djinsight:live (GET, 20 refs)",
+        "status": response.status_code,
+        "sql": calls["sql"],
+        "redis": calls["redis"],
+        "objects": len(response.json()["stats"]),
+        "endpoint": "djinsight:live (GET, 20 refs)",
     }
 
 
@@ -411,9 +496,9 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
 
     from bench.benchapp.models import Item
     from bench.load import load_views
-    from djinsight.connection import get_redis, reset_clients
-    from djinsight.keys import Keys
     from djinsight.models import PageViewLog, PageViewSummary
+    from djinsight.store.client import get_redis, reset_clients
+    from djinsight.store.keys import Keys
 
     redis_port = redis_state["port"]
     client = redis_lib.Redis(host="127.0.0.1", port=redis_port)
@@ -427,7 +512,9 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
             client.config_resetstat()
             before = redis_info(client)
             log(f"flush ({tag}): loading {ns.views:,} views over {ns.objects:,} objects")
-            loaded = load_views("benchapp.item", pks, ns.views, seed=7, deadline=ns.max_load_seconds)
+            loaded = load_views(
+                "benchapp.item", pks, ns.views, seed=7, deadline=ns.max_load_seconds
+            )
             after = redis_info(client)
             client.save()
             shutil.copyfile(rdb, rdb.with_name("loaded.rdb"))
@@ -443,25 +530,34 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
         stream_len = sum(client.xlen(k) for k in streams)
         if raw:
             if loaded["views"] < ns.views:
-                log(f"  load budget ({ns.max_load_seconds}s) spent: {loaded['views']:,} views buffered")
+                log(
+                    f"  load budget ({ns.max_load_seconds}s) spent: {loaded['views']:,} views buffered"
+                )
                 ns.views = loaded["views"]
-            log(f"  loaded in {loaded['seconds']:.1f}s ({loaded['views'] / loaded['seconds']:,.0f} views/s "
-                f"client-side); Redis used {after['cpu'] - before['cpu']:.1f} CPU-s")
+            log(
+                f"  loaded in {loaded['seconds']:.1f}s ({loaded['views'] / loaded['seconds']:,.0f} views/s "
+                f"client-side); Redis used {after['cpu'] - before['cpu']:.1f} CPU-s"
+            )
         env = dict(os.environ, BENCH_RAW_LOGS="1" if raw else "0")
         flushed = run_flushers(ns, env, tag)
         stored = Item.objects.aggregate(n=Sum("total_views"))["n"] or 0
         summed = PageViewSummary.objects.aggregate(n=Sum("total_views"))["n"] or 0
         logs = PageViewLog.objects.count()
         flushed.update(
-            stored=stored, summaries=summed, logs=logs,
+            stored=stored,
+            summaries=summed,
+            logs=logs,
             left=sum(client.xlen(k) for k in streams),
-            ok=stored == summed == flushed["views"] and logs == (flushed["views"] if raw else 0)
+            ok=stored == summed == flushed["views"]
+            and logs == (flushed["views"] if raw else 0)
             and flushed["views"] + sum(client.xlen(k) for k in streams) == ns.views,
         )
         results["flush"][tag] = flushed
-        log(f"  flushed {flushed['views']:,} views in {flushed['seconds']:.1f}s = "
+        log(
+            f"  flushed {flushed['views']:,} views in {flushed['seconds']:.1f}s = "
             f"{flushed['views_per_s']:,.0f} views/s with {ns.flushers} flushers ({flushed['views_per_cpu_s']:,.0f} per flusher CPU-s), peak RSS {flushed['peak_rss_kib'] / 1024:.0f} MiB"
-            f"; stored {stored:,}, summaries {summed:,}, logs {logs:,}")
+            f"; stored {stored:,}, summaries {summed:,}, logs {logs:,}"
+        )
         if raw:
             # Memory: the buffered views, then what stays once they are flushed.
             flushed_info = redis_info(client)
@@ -476,7 +572,9 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
             if batch:
                 marks += client.delete(*batch)
             no_marks = redis_info(client)
-            tracked = client.zcard(Keys(0).objects) + sum(client.zcard(Keys(s).objects) for s in range(1, 4))
+            tracked = client.zcard(Keys(0).objects) + sum(
+                client.zcard(Keys(s).objects) for s in range(1, 4)
+            )
             calls = evalsha.get("calls", 0)
             results["redis"] = {
                 "views": ns.views,
@@ -492,27 +590,48 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
                 / max(flushed["views"], 1),
                 "bytes_per_view_all_in": (after["used_memory"] - before["used_memory"]) / ns.views,
                 "stream_bytes_per_entry": stream_bytes / max(stream_len, 1),
-                "bytes_per_unique_mark": (flushed_info["used_memory"] - no_marks["used_memory"]) / max(marks, 1),
-                "bytes_per_object": (no_marks["used_memory"] - before["used_memory"]
-                                     - flushed["left"] * stream_bytes / max(stream_len, 1)) / max(tracked, 1),
+                "bytes_per_unique_mark": (flushed_info["used_memory"] - no_marks["used_memory"])
+                / max(marks, 1),
+                "bytes_per_object": (
+                    no_marks["used_memory"]
+                    - before["used_memory"]
+                    - flushed["left"] * stream_bytes / max(stream_len, 1)
+                )
+                / max(tracked, 1),
             }
             r = results["redis"]
-            log(f"  Redis: {r['script_usec_per_call']} us per record script = "
+            log(
+                f"  Redis: {r['script_usec_per_call']} us per record script = "
                 f"{r['script_capacity_views_per_s']:,.0f} views/s per Redis core; "
                 f"{r['bytes_per_buffered_view']:.0f} B per buffered view, "
-                f"{r['bytes_per_unique_mark']:.0f} B per unique mark, {r['bytes_per_object']:.0f} B per object")
+                f"{r['bytes_per_unique_mark']:.0f} B per unique mark, {r['bytes_per_object']:.0f} B per object"
+            )
     get_redis().close()
 
 
 def bench_dashboard(ns, results: dict) -> None:
     """bench/dashboard_queries.py in its own process and database."""
-    log(f"dashboard: loading {ns.logs:,} raw logs and {ns.summaries:,} summaries, then timing queries")
+    log(
+        f"dashboard: loading {ns.logs:,} raw logs and {ns.summaries:,} summaries, then timing queries"
+    )
     out_file = WORK / "dashboard.json"
     env = dict(os.environ, BENCH_DB_NAME="djinsight_bench_dashboard")
     out = subprocess.run(
-        [PY, str(BENCH / "dashboard_queries.py"), "--logs", str(ns.logs), "--summaries", str(ns.summaries),
-         "--json", str(out_file)],
-        env=env, capture_output=True, text=True, check=False, timeout=3600,
+        [
+            PY,
+            str(BENCH / "dashboard_queries.py"),
+            "--logs",
+            str(ns.logs),
+            "--summaries",
+            str(ns.summaries),
+            "--json",
+            str(out_file),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
     )
     if out.returncode:
         raise RuntimeError(f"dashboard benchmark failed:\n{out.stderr}")
@@ -527,12 +646,25 @@ def run_flushers(ns, env: dict, tag: str) -> dict:
     procs = []
     start_at = time.time() + 5  # after every worker's Django setup
     for i in range(ns.flushers):
-        command = [PY, str(BENCH / "flush_worker.py"), "--batch-size", str(ns.batch_size),
-                   "--expect", str(ns.views // ns.flushers), "--budget", str(ns.max_flush_seconds),
-                   "--start-at", str(start_at)]
+        command = [
+            PY,
+            str(BENCH / "flush_worker.py"),
+            "--batch-size",
+            str(ns.batch_size),
+            "--expect",
+            str(ns.views // ns.flushers),
+            "--budget",
+            str(ns.max_flush_seconds),
+            "--start-at",
+            str(start_at),
+        ]
         if ns.profile:
             command += ["--profile", str(WORK / f"flush-{tag}-{i}.html")]
-        procs.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
     outputs = [proc.communicate(timeout=ns.max_flush_seconds + 120) for proc in procs]
     runs = []
     for i, (proc, (stdout, stderr)) in enumerate(zip(procs, outputs, strict=True)):
@@ -570,91 +702,234 @@ def table(results: dict, ns) -> str:
     if rec:
         f, d = rec["floor"], rec["djinsight"]
         rows += [
-            ("Record endpoint, req/s", f"{f['rps']:,.0f}", f"{d['rps']:,.0f}", f"{d['rps_ratio']:.2f}x",
-             ">= 0.9x", goal(d["rps_ratio"] >= 0.9)),
-            ("Record endpoint, p50 latency", f"{f['p50_ms']:.2f} ms", f"{d['p50_ms']:.2f} ms",
-             f"{d['p50_ratio']:.2f}x", "", ""),
-            ("Record endpoint, p99 latency", f"{f['p99_ms']:.2f} ms", f"{d['p99_ms']:.2f} ms",
-             f"{d['p99_ratio']:.2f}x", "<= 1.3x", goal(d["p99_ratio"] <= 1.3)),
+            (
+                "Record endpoint, req/s",
+                f"{f['rps']:,.0f}",
+                f"{d['rps']:,.0f}",
+                f"{d['rps_ratio']:.2f}x",
+                ">= 0.9x",
+                goal(d["rps_ratio"] >= 0.9),
+            ),
+            (
+                "Record endpoint, p50 latency",
+                f"{f['p50_ms']:.2f} ms",
+                f"{d['p50_ms']:.2f} ms",
+                f"{d['p50_ratio']:.2f}x",
+                "",
+                "",
+            ),
+            (
+                "Record endpoint, p99 latency",
+                f"{f['p99_ms']:.2f} ms",
+                f"{d['p99_ms']:.2f} ms",
+                f"{d['p99_ratio']:.2f}x",
+                "<= 1.3x",
+                goal(d["p99_ratio"] <= 1.3),
+            ),
         ]
         if "fastpath" in rec:
             p = rec["fastpath"]
             rows += [
-                ("Fast path (djinsight.fastpath), req/s", f"{f['rps']:,.0f}", f"{p['rps']:,.0f}",
-                 f"{p['rps_ratio']:.2f}x", ">= 1.5x", goal(p["rps_ratio"] >= 1.5)),
-                ("Fast path, p99 latency", f"{f['p99_ms']:.2f} ms", f"{p['p99_ms']:.2f} ms",
-                 f"{p['p99_ratio']:.2f}x", "", ""),
+                (
+                    "Fast path (djinsight.tracking.fastpath), req/s",
+                    f"{f['rps']:,.0f}",
+                    f"{p['rps']:,.0f}",
+                    f"{p['rps_ratio']:.2f}x",
+                    ">= 1.5x",
+                    goal(p["rps_ratio"] >= 1.5),
+                ),
+                (
+                    "Fast path, p99 latency",
+                    f"{f['p99_ms']:.2f} ms",
+                    f"{p['p99_ms']:.2f} ms",
+                    f"{p['p99_ratio']:.2f}x",
+                    "",
+                    "",
+                ),
             ]
             fc = results.get("fastpath_calls")
             if fc:
-                rows.append(("Fast path: SQL queries / Redis round trips per view", "", f"{fc['sql']} / {fc['redis']}",
-                             "", "0 / 1", goal(fc["sql"] == 0 and fc["redis"] == 1 and fc["status"] == 204)))
+                rows.append(
+                    (
+                        "Fast path: SQL queries / Redis round trips per view",
+                        "",
+                        f"{fc['sql']} / {fc['redis']}",
+                        "",
+                        "0 / 1",
+                        goal(fc["sql"] == 0 and fc["redis"] == 1 and fc["status"] == 204),
+                    )
+                )
         c, calls = results["record_correctness"], results["record_calls"]
         rows += [
-            ("Record: views stored after flush vs 2xx answered", f"{c['answered_2xx']:,}",
-             f"{c['stored']:,}", f"+{c['stored'] - c['answered_2xx']}",
-             f"0..+{c['in_flight_allowance']} in flight", goal(c["ok"])),
-            ("Record: SQL queries / Redis round trips per view", "", f"{calls['sql']} / {calls['redis']}",
-             "", "0 / 1", goal(calls["sql"] == 0 and calls["redis"] == 1 and calls["status"] == 204)),
+            (
+                "Record: views stored after flush vs 2xx answered",
+                f"{c['answered_2xx']:,}",
+                f"{c['stored']:,}",
+                f"+{c['stored'] - c['answered_2xx']}",
+                f"0..+{c['in_flight_allowance']} in flight",
+                goal(c["ok"]),
+            ),
+            (
+                "Record: SQL queries / Redis round trips per view",
+                "",
+                f"{calls['sql']} / {calls['redis']}",
+                "",
+                "0 / 1",
+                goal(calls["sql"] == 0 and calls["redis"] == 1 and calls["status"] == 204),
+            ),
         ]
     fl = results.get("flush")
     if fl:
         for tag, label in (("raw_logs_on", "on"), ("raw_logs_off", "off")):
             x = fl[tag]
-            rows.append((f"Flush Redis -> PostgreSQL, raw logs {label}, views/s", "1,050 (earlier design)",
-                         f"{x['views_per_s']:,.0f}", f"{x['views_per_s'] / 1050:.1f}x",
-                         ">= 50,000" if label == "on" else "",
-                         goal(x["views_per_s"] >= 50_000) if label == "on" else ""))
-            rows.append((f"  same, views per CPU-second of the {x['flushers']} flusher processes", "", f"{x['views_per_cpu_s']:,.0f}",
-                         "", "", ""))
+            rows.append(
+                (
+                    f"Flush Redis -> PostgreSQL, raw logs {label}, views/s",
+                    "1,050 (earlier design)",
+                    f"{x['views_per_s']:,.0f}",
+                    f"{x['views_per_s'] / 1050:.1f}x",
+                    ">= 50,000" if label == "on" else "",
+                    goal(x["views_per_s"] >= 50_000) if label == "on" else "",
+                )
+            )
+            rows.append(
+                (
+                    f"  same, views per CPU-second of the {x['flushers']} flusher processes",
+                    "",
+                    f"{x['views_per_cpu_s']:,.0f}",
+                    "",
+                    "",
+                    "",
+                )
+            )
         on = fl["raw_logs_on"]
-        rows.append(("Flush peak RSS (after 1/10 of backlog -> end)", "",
-                     f"{(on['tenth_kib'] or 0) / 1024:.0f} -> {on['peak_rss_kib'] / 1024:.0f} MiB", "",
-                     "bounded", ""))
-        rows.append(("Flush: stored = summaries = logs = flushed", f"{on['views']:,} of {ns.views:,}",
-                     f"{on['stored']:,} / {on['summaries']:,} / {on['logs']:,}", "", "equal",
-                     goal(on["ok"] and fl["raw_logs_off"]["ok"])))
+        rows.append(
+            (
+                "Flush peak RSS (after 1/10 of backlog -> end)",
+                "",
+                f"{(on['tenth_kib'] or 0) / 1024:.0f} -> {on['peak_rss_kib'] / 1024:.0f} MiB",
+                "",
+                "bounded",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "Flush: stored = summaries = logs = flushed",
+                f"{on['views']:,} of {ns.views:,}",
+                f"{on['stored']:,} / {on['summaries']:,} / {on['logs']:,}",
+                "",
+                "equal",
+                goal(on["ok"] and fl["raw_logs_off"]["ok"]),
+            )
+        )
     live = results.get("live")
     if live:
         f, d = live["floor"], live["live"]
         calls = results["live_calls"]
         rows += [
-            ("Live reads, 20 objects/page, req/s", f"{f['rps']:,.0f}", f"{d['rps']:,.0f}",
-             f"{d['rps_ratio']:.2f}x", "", ""),
-            ("Live reads, p99 latency", f"{f['p99_ms']:.2f} ms", f"{d['p99_ms']:.2f} ms",
-             f"{d['p99_ratio']:.2f}x", "", ""),
-            ("Live reads: SQL queries / Redis round trips", "", f"{calls['sql']} / {calls['redis']}", "",
-             "0 / 1", goal(calls["sql"] == 0 and calls["redis"] == 1 and calls["status"] == 200)),
+            (
+                "Live reads, 20 objects/page, req/s",
+                f"{f['rps']:,.0f}",
+                f"{d['rps']:,.0f}",
+                f"{d['rps_ratio']:.2f}x",
+                "",
+                "",
+            ),
+            (
+                "Live reads, p99 latency",
+                f"{f['p99_ms']:.2f} ms",
+                f"{d['p99_ms']:.2f} ms",
+                f"{d['p99_ratio']:.2f}x",
+                "",
+                "",
+            ),
+            (
+                "Live reads: SQL queries / Redis round trips",
+                "",
+                f"{calls['sql']} / {calls['redis']}",
+                "",
+                "0 / 1",
+                goal(calls["sql"] == 0 and calls["redis"] == 1 and calls["status"] == 200),
+            ),
         ]
     r = results.get("redis")
     if r:
         rows += [
-            ("Redis: record script capacity (server CPU), views/s", "200,000 (plain pipelined writes)",
-             f"{r['script_capacity_views_per_s']:,.0f}", f"{r['script_capacity_views_per_s'] / 200_000:.2f}x",
-             "", ""),
-            ("Redis: pipelined Python loader, views/s", "", f"{r['client_views_per_s']:,.0f}", "", "", ""),
-            ("Redis memory per buffered view (stream + pending)", "", f"{r['bytes_per_buffered_view']:.0f} B",
-             "", "", ""),
-            ("Redis memory per unique-visitor mark (kept REDIS_EXPIRATION)", "",
-             f"{r['bytes_per_unique_mark']:.0f} B", "", "", ""),
-            ("Redis memory per tracked object (counters, stats hash)", "", f"{r['bytes_per_object']:.0f} B",
-             "", "", ""),
+            (
+                "Redis: record script capacity (server CPU), views/s",
+                "200,000 (plain pipelined writes)",
+                f"{r['script_capacity_views_per_s']:,.0f}",
+                f"{r['script_capacity_views_per_s'] / 200_000:.2f}x",
+                "",
+                "",
+            ),
+            (
+                "Redis: pipelined Python loader, views/s",
+                "",
+                f"{r['client_views_per_s']:,.0f}",
+                "",
+                "",
+                "",
+            ),
+            (
+                "Redis memory per buffered view (stream + pending)",
+                "",
+                f"{r['bytes_per_buffered_view']:.0f} B",
+                "",
+                "",
+                "",
+            ),
+            (
+                "Redis memory per unique-visitor mark (kept REDIS_EXPIRATION)",
+                "",
+                f"{r['bytes_per_unique_mark']:.0f} B",
+                "",
+                "",
+                "",
+            ),
+            (
+                "Redis memory per tracked object (counters, stats hash)",
+                "",
+                f"{r['bytes_per_object']:.0f} B",
+                "",
+                "",
+                "",
+            ),
         ]
     dash = results.get("dashboard")
     if dash:
         scale = f"{dash['logs']:,} logs / {dash['summaries']:,} summaries"
         base = dash["queries"]["SELECT 1 (baseline)"]
-        rows.append((f"Dashboard queries, PostgreSQL, {scale}: p50 / p95", "SELECT 1",
-                     f"{base['p50_ms']:.1f} / {base['p95_ms']:.1f} ms", "p95 / goal", "p95 < 100 ms", ""))
+        rows.append(
+            (
+                f"Dashboard queries, PostgreSQL, {scale}: p50 / p95",
+                "SELECT 1",
+                f"{base['p50_ms']:.1f} / {base['p95_ms']:.1f} ms",
+                "p95 / goal",
+                "p95 < 100 ms",
+                "",
+            )
+        )
         for name, q in dash["queries"].items():
             if name.startswith("SELECT 1"):
                 continue
-            rows.append((f"  {name}", "", f"{q['p50_ms']:.1f} / {q['p95_ms']:.1f} ms",
-                         f"{q['p95_ms'] / 100:.2f}x", "< 100 ms", goal(q["p95_ms"] < 100)))
+            rows.append(
+                (
+                    f"  {name}",
+                    "",
+                    f"{q['p50_ms']:.1f} / {q['p95_ms']:.1f} ms",
+                    f"{q['p95_ms'] / 100:.2f}x",
+                    "< 100 ms",
+                    goal(q["p95_ms"] < 100),
+                )
+            )
     else:
         rows.append(("Dashboard queries", "", "skipped", "", "p95 < 100 ms", "not measured"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |" for row in rows]
+    lines = [
+        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |" for row in rows
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -671,22 +946,40 @@ def machine() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="CI scale: 100k views / 1k objects, short rounds")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="CI scale: 100k views / 1k objects, short rounds"
+    )
     parser.add_argument("--rounds", type=int, help="interleaved rounds (>= 3; default 3)")
     parser.add_argument("--duration", type=int, help="seconds per wrk run (default 8, quick 3)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--views", type=int, help="buffered views for the flush (default 1,000,000)")
+    parser.add_argument(
+        "--views", type=int, help="buffered views for the flush (default 1,000,000)"
+    )
     parser.add_argument("--objects", type=int, help="objects for the flush (default 10,000)")
-    parser.add_argument("--load-budget", type=float, help="seconds to fill the buffer (default 240)")
+    parser.add_argument(
+        "--load-budget", type=float, help="seconds to fill the buffer (default 240)"
+    )
     parser.add_argument("--flush-budget", type=float, help="seconds per flush pass (default 120)")
     parser.add_argument("--batch-size", type=int, default=20_000, help="flush batch size")
-    parser.add_argument("--flushers", type=int, default=2, help="flush processes at once (default 2, one per core)")
-    parser.add_argument("--only", default="record,live,flush,dashboard", help="comma-separated sections")
-    parser.add_argument("--logs", type=int, help="raw log rows for the dashboard queries (default 10,000,000)")
-    parser.add_argument("--summaries", type=int, help="summary rows for the dashboard queries (default 1,000,000)")
+    parser.add_argument(
+        "--flushers", type=int, default=2, help="flush processes at once (default 2, one per core)"
+    )
+    parser.add_argument(
+        "--only", default="record,live,flush,dashboard", help="comma-separated sections"
+    )
+    parser.add_argument(
+        "--logs", type=int, help="raw log rows for the dashboard queries (default 10,000,000)"
+    )
+    parser.add_argument(
+        "--summaries", type=int, help="summary rows for the dashboard queries (default 1,000,000)"
+    )
     parser.add_argument("--no-fastpath", dest="fastpath", action="store_false")
-    parser.add_argument("--profile", action="store_true", help="profile the flush with pyinstrument")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the flush with pyinstrument"
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the djinsight_bench database")
     ns = parser.parse_args()
     ns.rounds = max(3, ns.rounds or 3)
@@ -700,7 +993,7 @@ def main() -> int:
     ns.max_flush_seconds = ns.flush_budget or (40 if ns.quick else 120)
     sections = set(ns.only.split(","))
     try:
-        import djinsight.fastpath  # noqa: F401
+        import djinsight.tracking.fastpath  # noqa: F401
     except ImportError:
         ns.fastpath = False
 
@@ -715,10 +1008,21 @@ def main() -> int:
     os.environ["BENCH_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
     os.environ["BENCH_FASTPATH"] = "1" if ns.fastpath else "0"
     os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / 'src'}"
-    results: dict = {"machine": machine(), "args": sys.argv[1:], "scale": {
-        "views": ns.views, "objects": ns.objects, "rounds": ns.rounds, "duration_s": ns.duration,
-        "connections": ns.connections, "batch_size": ns.batch_size,
-        "flushers": ns.flushers, "logs": ns.logs, "summaries": ns.summaries}}
+    results: dict = {
+        "machine": machine(),
+        "args": sys.argv[1:],
+        "scale": {
+            "views": ns.views,
+            "objects": ns.objects,
+            "rounds": ns.rounds,
+            "duration_s": ns.duration,
+            "connections": ns.connections,
+            "batch_size": ns.batch_size,
+            "flushers": ns.flushers,
+            "logs": ns.logs,
+            "summaries": ns.summaries,
+        },
+    }
     log(f"machine: {results['machine']}")
     procs = Processes()
     try:

@@ -237,7 +237,7 @@ def forget_redis_state() -> None:
     """A new database must not meet live counters left from an old one."""
     from django.conf import settings
 
-    from djinsight.connection import get_redis
+    from djinsight.store.client import get_redis
 
     client = get_redis()
     batch = []
@@ -265,7 +265,7 @@ def final_flush() -> None:
     """Move what is still buffered into the database, so no Redis holds views for later."""
     from django.db import connections
 
-    from djinsight.flush import process_pageviews
+    from djinsight.pipeline.flush import process_pageviews
 
     try:
         result = process_pageviews()
@@ -282,7 +282,7 @@ def prepare_database(args, fresh: bool) -> None:
     from django.core.management import call_command
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    from djinsight.schedule import install_periodic_tasks
+    from djinsight.pipeline.schedule import install_periodic_tasks
 
     started = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
@@ -341,7 +341,7 @@ class LiveTraffic:
 
         self.objects = content.tracked_objects()
         weights = history._weights(self.objects)
-        from djinsight.keys import ObjectName
+        from djinsight.store.keys import ObjectName
 
         self.weights = [weights[ObjectName.of(o)] for o in self.objects]
         self.traffic = history.Traffic(visitors=4000, seed=int(time.time()))
@@ -351,7 +351,7 @@ class LiveTraffic:
     def tick(self) -> None:
         from django.utils import timezone
 
-        from djinsight import buffer
+        from djinsight.store import buffer
 
         if time.monotonic() < self.next_at:
             return

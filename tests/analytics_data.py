@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from djinsight.models import PageViewDimensionTotal, PageViewLog, PageViewSummary
-from djinsight.summaries import rebuild_dimension_totals, rebuild_rollups
+from djinsight.pipeline.rollups import rebuild_dimension_totals, rebuild_rollups
 from tests.testapp.models import Article, Product
 
 HOSTILE = '<script>alert("x")</script>\'"&' + "A" * 3000
@@ -119,7 +119,9 @@ def build() -> Fixture:
         device="Old",
         path="/old/",
     )
-    rebuild_dimension_totals(PageViewLog, PageViewDimensionTotal)  # the flush writes them with the logs
+    rebuild_dimension_totals(
+        PageViewLog, PageViewDimensionTotal
+    )  # the flush writes them with the logs
     return Fixture(alpha, hostile, product, today)
 
 

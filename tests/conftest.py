@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from djinsight.connection import get_redis, reset_clients
-from djinsight.references import sign
+from djinsight.store.client import get_redis, reset_clients
+from djinsight.tracking.references import sign
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES: list[str] = []

@@ -6,7 +6,6 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from djinsight import reports
 from djinsight.models import (
     ApiToken,
     FlushLedger,
@@ -14,8 +13,9 @@ from djinsight.models import (
     PageViewLog,
     PageViewSummary,
 )
-from djinsight.params import BadParameter, DateRange
-from djinsight.summaries import rebuild_dimension_totals, rebuild_rollups
+from djinsight.pipeline.rollups import rebuild_dimension_totals, rebuild_rollups
+from djinsight.reports import queries
+from djinsight.reports.params import BadParameter, DateRange
 from tests import analytics_data as data
 from tests.testapp.models import Article, Product
 
@@ -88,7 +88,7 @@ def test_log_and_summary_admins_are_read_only(admin_client, fx):
 
 def test_report_figures_match_the_hand_computed_fixture(fx):
     rng = DateRange.last(7)
-    d = reports.dashboard(rng)
+    d = queries.dashboard(rng)
     assert (d.totals.views, d.totals.unique) == (24, 14)
     assert (d.totals.previous_views, d.totals.previous_unique) == (23, 6)
     assert d.totals.views_per_visitor == round(24 / 14, 2)
@@ -129,7 +129,7 @@ def test_report_figures_match_the_hand_computed_fixture(fx):
 def test_weekly_and_monthly_series_bucket_from_monday_and_the_first(fx):
     today = fx.today
     rng = DateRange(today - timedelta(days=59), today)
-    weekly = reports.series(rng, "week")
+    weekly = queries.series(rng, "week")
     assert all(p.start.weekday() == 0 for p in weekly)
     assert sum(p.views for p in weekly) == 24 + 23 + 100
     week = {p.start: p.views for p in weekly}
@@ -139,7 +139,7 @@ def test_weekly_and_monthly_series_bucket_from_monday_and_the_first(fx):
         if (today - timedelta(days=n)).weekday() <= today.weekday()
         and today - timedelta(days=n) >= today - timedelta(days=today.weekday())
     )
-    monthly = reports.series(rng, "month")
+    monthly = queries.series(rng, "month")
     assert all(p.start.day == 1 for p in monthly)
     assert sum(p.views for p in monthly) == 147
 
@@ -325,7 +325,9 @@ def test_admin_export_query_count_does_not_grow_with_rows(
     today = timezone.localdate()
     for i in range(objects):
         article = Article.objects.create(title=f"e{i}", slug=f"e{i}")
-        PageViewSummary.objects.create(content_type=ct, object_id=str(article.pk), date=today, total_views=1)
+        PageViewSummary.objects.create(
+            content_type=ct, object_id=str(article.pk), date=today, total_views=1
+        )
     with django_assert_max_num_queries(4 + 4):  # session, user, permissions + the export
         response = analyst_client.get(EXPORT, {"kind": "summaries", "format": "csv", "period": "7"})
         rows = b"".join(response.streaming_content).decode().strip().splitlines()

@@ -46,10 +46,12 @@ def test_missing_redis_configuration_is_an_error():
 
 
 def test_redis_url_taken_from_django_redis_cache():
-    from djinsight.connection import redis_url
+    from djinsight.store.client import redis_url
 
     with override_settings(
-        CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://h:1/3"}}
+        CACHES={
+            "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://h:1/3"}
+        }
     ):
         assert redis_url() == "redis://h:1/3"
     with override_settings(DJINSIGHT_REDIS_URL="redis://other:2/0"):

@@ -21,7 +21,9 @@ def test_capitalised_spellings_are_the_same_modules():
 
 def test_both_tag_library_spellings_load():
     for library in ("djInsight_tags", "djinsight_tags"):
-        assert Template("{% load " + library + " %}{% page_view_tracker %}").render(Context({})) == ""
+        assert (
+            Template("{% load " + library + " %}{% page_view_tracker %}").render(Context({})) == ""
+        )
 
 
 @pytest.mark.django_db
@@ -62,9 +64,15 @@ def test_specification_orm_queries_work():
     from tests.testapp.models import Article
 
     Article.objects.create(title="a", slug="a")
-    Article.objects.filter(slug="a").update(total_views=200, unique_views=150, last_viewed_at=timezone.now())
-    assert list(Article.objects.filter(last_viewed_at__month=timezone.now().month).order_by("-total_views"))
-    ratio = Article.objects.annotate(unique_ratio=F("unique_views") * 100.0 / F("total_views")).get()
+    Article.objects.filter(slug="a").update(
+        total_views=200, unique_views=150, last_viewed_at=timezone.now()
+    )
+    assert list(
+        Article.objects.filter(last_viewed_at__month=timezone.now().month).order_by("-total_views")
+    )
+    ratio = Article.objects.annotate(
+        unique_ratio=F("unique_views") * 100.0 / F("total_views")
+    ).get()
     assert ratio.unique_ratio == 75.0
 
 

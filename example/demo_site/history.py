@@ -1,8 +1,8 @@
 """Synthetic traffic history, recorded through djinsight's real buffer and flush.
 
-Every view goes through ``djinsight.buffer.record_view`` (the same Redis script
+Every view goes through ``djinsight.store.buffer.record_view`` (the same Redis script
 the beacon endpoint runs) with a backdated timestamp, and
-``djinsight.flush.process_pageviews`` moves them into the database, so the
+``djinsight.pipeline.flush.process_pageviews`` moves them into the database, so the
 counters, daily summaries and raw logs the demo shows were made by the
 pipeline itself. The traffic has a daily and a weekly rhythm, slow growth, a
 launch bump for each article, one story trending this week, and a long tail.
@@ -19,11 +19,11 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from djinsight import buffer
-from djinsight.connection import get_redis
-from djinsight.flush import process_pageviews
-from djinsight.keys import ObjectName
 from djinsight.models import PageViewSummary
+from djinsight.pipeline.flush import process_pageviews
+from djinsight.store import buffer
+from djinsight.store.client import get_redis
+from djinsight.store.keys import ObjectName
 
 # Share of all traffic per kind of content, then a Zipf curve inside each kind.
 KIND_SHARE = {

@@ -13,9 +13,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import charts, export, reports
-from .models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
-from .params import PRESET_DAYS, BadParameter, DateRange, parse_choice
+from djinsight.models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
+from djinsight.reports import charts, export, queries
+from djinsight.reports.params import PRESET_DAYS, BadParameter, DateRange, parse_choice
 
 PERMISSION = "djinsight.view_analytics"
 HOURS = [f"{h:02d}" for h in range(24)]
@@ -91,12 +91,12 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
         params, error = request.GET, ""
         try:
             rng = DateRange.from_params(params, default_days=30)
-            granularity = parse_choice(params, "granularity", reports.GRANULARITIES, "day")
+            granularity = parse_choice(params, "granularity", queries.GRANULARITIES, "day")
         except BadParameter as exc:
             error, params = exc.message, {}
             rng, granularity = DateRange.last(30), "day"
-        data = reports.dashboard(rng, granularity)
-        previous = reports.series(rng.previous(), granularity)
+        data = queries.dashboard(rng, granularity)
+        previous = queries.series(rng.previous(), granularity)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Analytics"),
@@ -104,7 +104,7 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
             "error": error,
             "period": params.get("period") or ("custom" if params.get("since") else "30"),
             "presets": PRESET_DAYS,
-            "granularities": reports.GRANULARITIES,
+            "granularities": queries.GRANULARITIES,
             "granularity": granularity,
             "range": rng,
             "previous_range": rng.previous(),
@@ -223,7 +223,7 @@ class ViewStatisticsAdminMixin:
             pk = str(model._meta.pk.to_python(object_id))
         except Exception:
             return ""
-        points = reports.series(rng, "day", ContentType.objects.get_for_model(model), pk)
+        points = queries.series(rng, "day", ContentType.objects.get_for_model(model), pk)
         return charts.line_chart(
             [p.start.isoformat() for p in points],
             [

@@ -11,14 +11,14 @@ class DjinsightConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import checks, signals  # noqa: F401  (registers checks and signals)
-        from .schedule import on_post_migrate
+        from djinsight import checks, signals  # noqa: F401  (registers checks and signals
+        from djinsight.pipeline.schedule import on_post_migrate
 
         post_migrate.connect(on_post_migrate, dispatch_uid="djinsight.periodic_tasks")
         try:
             from celery.signals import beat_init
         except ImportError:  # pragma: no cover - celery is a dependency
             return
-        from .schedule import on_beat_init
+        from djinsight.pipeline.schedule import on_beat_init
 
         beat_init.connect(on_beat_init, dispatch_uid="djinsight.beat_schedule")

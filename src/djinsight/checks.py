@@ -6,8 +6,8 @@ from numbers import Real
 
 from django.core import checks
 
-from .conf import settings
-from .connection import redis_url
+from djinsight.conf import settings
+from djinsight.store.client import redis_url
 
 
 def _positive_int(value) -> bool:
@@ -16,12 +16,32 @@ def _positive_int(value) -> bool:
 
 RULES = [
     ("E001", "ENABLE_TRACKING", lambda v: isinstance(v, bool), "True or False"),
-    ("E002", "REDIS_KEY_PREFIX", lambda v: isinstance(v, str) and v != "" and not any(c in v for c in "{} \n"), "a non-empty string without spaces or braces, such as 'djinsight:'"),
+    (
+        "E002",
+        "REDIS_KEY_PREFIX",
+        lambda v: isinstance(v, str) and v != "" and not any(c in v for c in "{} \n"),
+        "a non-empty string without spaces or braces, such as 'djinsight:'",
+    ),
     ("E003", "CLEANUP_DAYS", _positive_int, "a positive number of days, such as 90"),
     ("E004", "BATCH_SIZE", _positive_int, "a positive integer, such as 1000"),
-    ("E005", "REDIS_TIMEOUT", lambda v: isinstance(v, Real) and not isinstance(v, bool) and v > 0, "a positive number of seconds, such as 5"),
-    ("E006", "REDIS_EXPIRATION", _positive_int, "a positive number of seconds, such as 604800 (7 days)"),
-    ("E008", "BUFFER_SHARDS", lambda v: _positive_int(v) and v <= 1024, "an integer from 1 to 1024"),
+    (
+        "E005",
+        "REDIS_TIMEOUT",
+        lambda v: isinstance(v, Real) and not isinstance(v, bool) and v > 0,
+        "a positive number of seconds, such as 5",
+    ),
+    (
+        "E006",
+        "REDIS_EXPIRATION",
+        _positive_int,
+        "a positive number of seconds, such as 604800 (7 days)",
+    ),
+    (
+        "E008",
+        "BUFFER_SHARDS",
+        lambda v: _positive_int(v) and v <= 1024,
+        "an integer from 1 to 1024",
+    ),
     ("E009", "MAX_BODY_BYTES", _positive_int, "a positive number of bytes, such as 4096"),
     ("E010", "FLUSH_INTERVAL", _positive_int, "a positive number of seconds, such as 60"),
 ]

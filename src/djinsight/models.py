@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.signals import class_prepared
 from django.utils.translation import gettext_lazy as _
 
-from .indexes import TimeIndex
+from djinsight.indexes import TimeIndex
 
 STAT_FIELDS = ("total_views", "unique_views", "first_viewed_at", "last_viewed_at")
 
@@ -156,7 +156,9 @@ class PageViewDailyTotal(models.Model):
         verbose_name = _("daily total")
         verbose_name_plural = _("daily totals")
         constraints = [
-            models.UniqueConstraint(fields=["content_type", "date"], name="djinsight_daily_total_unique")
+            models.UniqueConstraint(
+                fields=["content_type", "date"], name="djinsight_daily_total_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,7 @@ from django.db.models import CharField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Replace
 from django.utils import timezone
 
-from .models import PageViewSummary
+from djinsight.models import PageViewSummary
 
 PERIODS = ("today", "week", "month", "year", "all")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 try:
     from celery import shared_task
 except ImportError as exc:  # pragma: no cover - celery is a dependency
-    from .exceptions import ImproperlyInstalled
+    from djinsight.exceptions import ImproperlyInstalled
 
     raise ImproperlyInstalled(
         "djinsight's Celery tasks need Celery: pip install 'djinsight[celery]'"
@@ -18,7 +18,7 @@ except ImportError as exc:  # pragma: no cover - celery is a dependency
 @shared_task(name="djinsight.process_pageviews", ignore_result=True)
 def process_pageviews(batch_size: int | None = None, max_batches: int | None = None) -> int:
     """Flush buffered views from Redis into the database."""
-    from .flush import process_pageviews as run
+    from djinsight.pipeline.flush import process_pageviews as run
 
     return run(batch_size=batch_size, max_batches=max_batches).views
 
@@ -26,7 +26,7 @@ def process_pageviews(batch_size: int | None = None, max_batches: int | None = N
 @shared_task(name="djinsight.generate_summaries", ignore_result=True)
 def generate_summaries(days: int | None = None) -> int:
     """Bring daily summaries up to date (they are written by every flush)."""
-    from .summaries import generate_summaries as run
+    from djinsight.pipeline.rollups import generate_summaries as run
 
     return run(days=days)
 
@@ -34,6 +34,6 @@ def generate_summaries(days: int | None = None) -> int:
 @shared_task(name="djinsight.cleanup_pageviews", ignore_result=True)
 def cleanup_pageviews(days: int | None = None) -> int:
     """Delete raw view logs older than DJINSIGHT_CLEANUP_DAYS."""
-    from .flush import cleanup_pageviews as run
+    from djinsight.pipeline.flush import cleanup_pageviews as run
 
     return run(days=days)

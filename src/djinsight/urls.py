@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import api, live, views
+from djinsight.api import views as api
+from djinsight.stats import endpoint
+from djinsight.tracking import beacon
 
 app_name = "djinsight"
 
 urlpatterns = [
-    path("record/", views.record_view, name="record"),
-    path("live/", live.live_stats, name="live"),
+    path("record/", beacon.record_view, name="record"),
+    path("live/", endpoint.live_stats, name="live"),
     path("api/stats/<str:content_type>/<str:object_id>/", api.object_stats, name="api_stats"),
     path("api/top/", api.top_content, name="api_top"),
     path("api/timeseries/", api.timeseries, name="api_timeseries"),

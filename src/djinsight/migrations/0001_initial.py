@@ -5,65 +5,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FlushLedger',
+            name="FlushLedger",
             fields=[
-                ('shard', models.PositiveIntegerField(primary_key=True, serialize=False)),
-                ('watermark', models.CharField(default='0-0', max_length=48)),
-                ('applied_views', models.PositiveBigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("shard", models.PositiveIntegerField(primary_key=True, serialize=False)),
+                ("watermark", models.CharField(default="0-0", max_length=48)),
+                ("applied_views", models.PositiveBigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'flush ledger entry',
-                'verbose_name_plural': 'flush ledger',
+                "verbose_name": "flush ledger entry",
+                "verbose_name_plural": "flush ledger",
             },
         ),
         migrations.CreateModel(
-            name='PageViewLog',
+            name="PageViewLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.CharField(max_length=64)),
-                ('viewed_at', models.DateTimeField(db_index=True)),
-                ('path', models.CharField(blank=True, max_length=2000)),
-                ('referrer', models.CharField(blank=True, max_length=2000)),
-                ('user_agent', models.CharField(blank=True, max_length=500)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, unpack_ipv4=True, verbose_name='anonymised IP address')),
-                ('visitor', models.CharField(blank=True, max_length=24, verbose_name='visitor hash')),
-                ('is_unique', models.BooleanField(default=False)),
-                ('referrer_domain', models.CharField(blank=True, max_length=255)),
-                ('browser', models.CharField(blank=True, max_length=64)),
-                ('os', models.CharField(blank=True, max_length=64, verbose_name='operating system')),
-                ('device', models.CharField(blank=True, max_length=64)),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.CharField(max_length=64)),
+                ("viewed_at", models.DateTimeField(db_index=True)),
+                ("path", models.CharField(blank=True, max_length=2000)),
+                ("referrer", models.CharField(blank=True, max_length=2000)),
+                ("user_agent", models.CharField(blank=True, max_length=500)),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(
+                        blank=True,
+                        null=True,
+                        unpack_ipv4=True,
+                        verbose_name="anonymised IP address",
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.CharField(blank=True, max_length=24, verbose_name="visitor hash"),
+                ),
+                ("is_unique", models.BooleanField(default=False)),
+                ("referrer_domain", models.CharField(blank=True, max_length=255)),
+                ("browser", models.CharField(blank=True, max_length=64)),
+                (
+                    "os",
+                    models.CharField(blank=True, max_length=64, verbose_name="operating system"),
+                ),
+                ("device", models.CharField(blank=True, max_length=64)),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'page view',
-                'verbose_name_plural': 'page view log',
-                'indexes': [models.Index(fields=['content_type', 'object_id', 'viewed_at'], name='djinsight_log_object')],
+                "verbose_name": "page view",
+                "verbose_name_plural": "page view log",
+                "indexes": [
+                    models.Index(
+                        fields=["content_type", "object_id", "viewed_at"],
+                        name="djinsight_log_object",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PageViewSummary',
+            name="PageViewSummary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.CharField(max_length=64)),
-                ('date', models.DateField(db_index=True)),
-                ('total_views', models.PositiveBigIntegerField(default=0)),
-                ('unique_views', models.PositiveBigIntegerField(default=0)),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.CharField(max_length=64)),
+                ("date", models.DateField(db_index=True)),
+                ("total_views", models.PositiveBigIntegerField(default=0)),
+                ("unique_views", models.PositiveBigIntegerField(default=0)),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'daily summary',
-                'verbose_name_plural': 'daily summaries',
-                'constraints': [models.UniqueConstraint(fields=('content_type', 'object_id', 'date'), name='djinsight_summary_unique')],
+                "verbose_name": "daily summary",
+                "verbose_name_plural": "daily summaries",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("content_type", "object_id", "date"),
+                        name="djinsight_summary_unique",
+                    )
+                ],
             },
         ),
     ]

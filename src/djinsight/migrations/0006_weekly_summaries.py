@@ -32,27 +32,43 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('djinsight', '0005_dimension_totals'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("djinsight", "0005_dimension_totals"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PageViewWeeklySummary',
+            name="PageViewWeeklySummary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.CharField(max_length=64)),
-                ('week', models.DateField(db_index=True)),
-                ('total_views', models.PositiveBigIntegerField(default=0)),
-                ('unique_views', models.PositiveBigIntegerField(default=0)),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.CharField(max_length=64)),
+                ("week", models.DateField(db_index=True)),
+                ("total_views", models.PositiveBigIntegerField(default=0)),
+                ("unique_views", models.PositiveBigIntegerField(default=0)),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'weekly summary',
-                'verbose_name_plural': 'weekly summaries',
-                'constraints': [models.UniqueConstraint(fields=('content_type', 'object_id', 'week'), name='djinsight_weekly_summary_unique')],
+                "verbose_name": "weekly summary",
+                "verbose_name_plural": "weekly summaries",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("content_type", "object_id", "week"),
+                        name="djinsight_weekly_summary_unique",
+                    )
+                ],
             },
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),

@@ -1,6 +1,6 @@
 """Plain functions behind the template tags: finding objects, batching stats, building HTML.
 
-Figures come from ``djinsight.prefetch.stats_for``: live, and fetched for every
+Figures come from ``djinsight.stats.prefetch.stats_for``: live, and fetched for every
 tracked object in the context at once, so a page of many objects costs one
 Redis round trip (I5).
 """
@@ -16,11 +16,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from ..conf import settings
-from ..formatting import format_moment
-from ..prefetch import is_tracked, once, stats_for
-from ..references import sign
-from ..stats import Periods, ViewStats
+from djinsight.conf import settings
+from djinsight.stats.figures import Periods, ViewStats
+from djinsight.stats.formatting import format_moment
+from djinsight.stats.prefetch import is_tracked, once, stats_for
+from djinsight.tracking.references import sign
 
 logger = logging.getLogger("djinsight")
 

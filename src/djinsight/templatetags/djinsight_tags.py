@@ -11,9 +11,9 @@ from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
 
-from .. import formatting
-from . import components
-from .components import CONTEXT_NAMES, find_object  # noqa: F401  (public helpers)
+from djinsight.stats import formatting
+from djinsight.templatetags import components
+from djinsight.templatetags.components import CONTEXT_NAMES, find_object  # noqa: F401  (public helpers)
 
 register = template.Library()
 

@@ -10,61 +10,152 @@ import djinsight.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
+        ("wagtailcore", "0098_apitoken"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(unique=True)),
-                ('content', models.TextField(blank=True)),
-                ('published_at', models.DateTimeField(auto_now_add=True)),
-                ('total_views', models.PositiveBigIntegerField(db_index=True, default=0, editable=False, verbose_name='total views')),
-                ('unique_views', models.PositiveBigIntegerField(db_index=True, default=0, editable=False, verbose_name='unique views')),
-                ('first_viewed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='first viewed at')),
-                ('last_viewed_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='last viewed at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(unique=True)),
+                ("content", models.TextField(blank=True)),
+                ("published_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "total_views",
+                    models.PositiveBigIntegerField(
+                        db_index=True, default=0, editable=False, verbose_name="total views"
+                    ),
+                ),
+                (
+                    "unique_views",
+                    models.PositiveBigIntegerField(
+                        db_index=True, default=0, editable=False, verbose_name="unique views"
+                    ),
+                ),
+                (
+                    "first_viewed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="first viewed at"
+                    ),
+                ),
+                (
+                    "last_viewed_at",
+                    models.DateTimeField(
+                        blank=True,
+                        db_index=True,
+                        editable=False,
+                        null=True,
+                        verbose_name="last viewed at",
+                    ),
+                ),
             ],
             bases=(models.Model, djinsight.models.PageViewStatisticsMixin),
         ),
         migrations.CreateModel(
-            name='BlogPage',
+            name="BlogPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('introduction', models.TextField(blank=True)),
-                ('total_views', models.PositiveBigIntegerField(db_index=True, default=0, editable=False, verbose_name='total views')),
-                ('unique_views', models.PositiveBigIntegerField(db_index=True, default=0, editable=False, verbose_name='unique views')),
-                ('first_viewed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='first viewed at')),
-                ('last_viewed_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='last viewed at')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("introduction", models.TextField(blank=True)),
+                (
+                    "total_views",
+                    models.PositiveBigIntegerField(
+                        db_index=True, default=0, editable=False, verbose_name="total views"
+                    ),
+                ),
+                (
+                    "unique_views",
+                    models.PositiveBigIntegerField(
+                        db_index=True, default=0, editable=False, verbose_name="unique views"
+                    ),
+                ),
+                (
+                    "first_viewed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="first viewed at"
+                    ),
+                ),
+                (
+                    "last_viewed_at",
+                    models.DateTimeField(
+                        blank=True,
+                        db_index=True,
+                        editable=False,
+                        null=True,
+                        verbose_name="last viewed at",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
-            bases=('wagtailcore.page', djinsight.models.PageViewStatisticsMixin),
+            bases=("wagtailcore.page", djinsight.models.PageViewStatisticsMixin),
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=100)),
-                ('total_views', models.PositiveBigIntegerField(db_index=True, default=0, editable=False, verbose_name='total views')),
-                ('unique_views', models.PositiveBigIntegerField(db_index=True, default=0, editable=False, verbose_name='unique views')),
-                ('first_viewed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='first viewed at')),
-                ('last_viewed_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True, verbose_name='last viewed at')),
+                ("id", models.UUIDField(default=uuid.uuid4, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "total_views",
+                    models.PositiveBigIntegerField(
+                        db_index=True, default=0, editable=False, verbose_name="total views"
+                    ),
+                ),
+                (
+                    "unique_views",
+                    models.PositiveBigIntegerField(
+                        db_index=True, default=0, editable=False, verbose_name="unique views"
+                    ),
+                ),
+                (
+                    "first_viewed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="first viewed at"
+                    ),
+                ),
+                (
+                    "last_viewed_at",
+                    models.DateTimeField(
+                        blank=True,
+                        db_index=True,
+                        editable=False,
+                        null=True,
+                        verbose_name="last viewed at",
+                    ),
+                ),
             ],
             bases=(djinsight.models.PageViewStatisticsMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Untracked',
+            name="Untracked",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
             ],
         ),
     ]

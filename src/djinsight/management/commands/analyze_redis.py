@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from djinsight.analysis import tracked_objects
-
-from .process_pageviews import positive_int
+from djinsight.management.commands.process_pageviews import positive_int
+from djinsight.store.inspection import tracked_objects
 
 
 class Command(BaseCommand):
@@ -30,6 +29,6 @@ class Command(BaseCommand):
 
 
 def sum_pending() -> int:
-    from djinsight.analysis import buffered_views
+    from djinsight.store.inspection import buffered_views
 
     return buffered_views()

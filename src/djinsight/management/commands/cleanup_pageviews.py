@@ -3,9 +3,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from djinsight.conf import settings
-from djinsight.flush import cleanup_pageviews
-
-from .process_pageviews import positive_int
+from djinsight.management.commands.process_pageviews import positive_int
+from djinsight.pipeline.flush import cleanup_pageviews
 
 
 class Command(BaseCommand):
@@ -18,9 +17,7 @@ class Command(BaseCommand):
             default=None,
             help="Keep logs of the last N days (default: DJINSIGHT_CLEANUP_DAYS).",
         )
-        parser.add_argument(
-            "--yes", action="store_true", help="Do not ask for confirmation."
-        )
+        parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
     def handle(self, *args, days=None, yes=False, interactive=True, **options):
         days = days or settings.CLEANUP_DAYS
@@ -35,4 +32,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {deleted} rows deleted so far")
 
         deleted = cleanup_pageviews(days=days, progress=progress)
-        self.stdout.write(self.style.SUCCESS(f"Deleted {deleted} page-view logs older than {days} days."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Deleted {deleted} page-view logs older than {days} days.")
+        )

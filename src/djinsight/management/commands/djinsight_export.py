@@ -7,8 +7,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from djinsight import export
-from djinsight.params import MAX_DAYS, DateRange
+from djinsight.reports import export
+from djinsight.reports.params import MAX_DAYS, DateRange
 
 
 def iso_date(value: str) -> date:

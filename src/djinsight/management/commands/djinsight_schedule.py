@@ -9,7 +9,7 @@ class Command(BaseCommand):
 
         if not apps.is_installed("django_celery_beat"):
             raise CommandError("add 'django_celery_beat' to INSTALLED_APPS first")
-        from djinsight.schedule import install_periodic_tasks
+        from djinsight.pipeline.schedule import install_periodic_tasks
 
         created = install_periodic_tasks()
         for name in created:

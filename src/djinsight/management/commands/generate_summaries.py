@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from djinsight.summaries import generate_summaries
-
-from .process_pageviews import positive_int
+from djinsight.management.commands.process_pageviews import positive_int
+from djinsight.pipeline.rollups import generate_summaries
 
 
 class Command(BaseCommand):
@@ -13,7 +12,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--days", type=positive_int, default=1, help="Days to rebuild with --rebuild (default 1)."
+            "--days",
+            type=positive_int,
+            default=1,
+            help="Days to rebuild with --rebuild (default 1).",
         )
         parser.add_argument(
             "--rebuild", action="store_true", help="Recompute summaries from raw logs."
@@ -22,6 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args, days=1, rebuild=False, **options):
         written = generate_summaries(days=days, rebuild=rebuild)
         if rebuild:
-            self.stdout.write(self.style.SUCCESS(f"Rebuilt {written} daily summaries ({days} days)."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Rebuilt {written} daily summaries ({days} days).")
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"Summaries up to date ({written} views flushed)."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Summaries up to date ({written} views flushed).")
+            )

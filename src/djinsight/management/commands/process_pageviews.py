@@ -3,7 +3,7 @@ import argparse
 from django.core.management.base import BaseCommand, CommandError
 
 from djinsight.conf import settings
-from djinsight.flush import process_pageviews
+from djinsight.pipeline.flush import process_pageviews
 
 
 def positive_int(text: str) -> int:

@@ -1,0 +1,1 @@
+"""The read-only REST API: views, token authentication and the OpenAPI schema."""

@@ -1,0 +1,1 @@
+"""Historical figures for the dashboard, the API and exports: parameters, queries, labels, charts."""

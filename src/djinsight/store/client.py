@@ -1,0 +1,106 @@
+"""The Redis client djinsight uses, with djinsight's own timeouts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import redis
+from django.conf import settings as django_settings
+
+from djinsight.conf import settings
+from djinsight.exceptions import ConfigurationError
+
+logger = logging.getLogger("djinsight")
+
+REDIS_CACHE_BACKENDS = (
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.redis.RedisCache",
+)
+
+_clients: dict[tuple, redis.Redis] = {}
+_lock = threading.Lock()
+
+
+def redis_url() -> str | None:
+    """DJINSIGHT_REDIS_URL, else the LOCATION of the project's Redis cache."""
+    if settings.REDIS_URL:
+        return settings.REDIS_URL
+    cache = getattr(django_settings, "CACHES", {}).get(settings.REDIS_CACHE_ALIAS, {})
+    if cache.get("BACKEND") not in REDIS_CACHE_BACKENDS:
+        return None
+    location = cache.get("LOCATION")
+    if isinstance(location, (list, tuple)):
+        location = location[0] if location else None
+    if isinstance(location, str) and "," in location:
+        location = location.split(",")[0]
+    return location or None
+
+
+def get_redis(decode_responses: bool = False) -> redis.Redis:
+    """A shared client; it never blocks longer than DJINSIGHT_REDIS_TIMEOUT."""
+    url = redis_url()
+    if not url:
+        raise ConfigurationError(
+            "djinsight has no Redis: set DJINSIGHT_REDIS_URL or configure a "
+            f"django-redis cache under CACHES[{settings.REDIS_CACHE_ALIAS!r}]."
+        )
+    timeout = settings.REDIS_TIMEOUT
+    key = (url, timeout, decode_responses)
+    client = _clients.get(key)
+    if client is None:
+        with _lock:
+            client = _clients.get(key)
+            if client is None:
+                client = redis.Redis.from_url(
+                    url,
+                    socket_timeout=timeout,
+                    socket_connect_timeout=timeout,
+                    health_check_interval=30,
+                    decode_responses=decode_responses,
+                )
+                _clients[key] = client
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients (after settings change or fork)."""
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+class Outage:
+    """Remembers a Redis failure so it is logged once and not retried on every request."""
+
+    retry_after = 2.0
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+        self.last_try = 0.0
+
+    def should_skip(self) -> bool:
+        if self.down_since is None:
+            return False
+        if time.monotonic() - self.last_try >= self.retry_after:
+            self.last_try = time.monotonic()
+            return False
+        return True
+
+    def failed(self, exc: Exception) -> None:
+        if self.down_since is None:
+            logger.error("djinsight: Redis unavailable, views are not recorded: %s", exc)
+            self.down_since = time.monotonic()
+        self.last_try = time.monotonic()
+
+    def succeeded(self) -> None:
+        if self.down_since is not None:
+            logger.warning(
+                "djinsight: Redis is back after %.1fs", time.monotonic() - self.down_since
+            )
+            self.down_since = None
+
+
+outage = Outage()

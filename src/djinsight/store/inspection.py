@@ -1,0 +1,71 @@
+"""Read-only views of what Redis holds, for analyze_redis. No KEYS, no SCAN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from djinsight.conf import settings
+from djinsight.stats.figures import get_stats
+from djinsight.store.client import get_redis
+from djinsight.store.keys import Keys, ObjectName
+from djinsight.tracking.references import tracked_model
+
+
+@dataclass
+class TrackedObject:
+    label: str
+    pk: str
+    display: str
+    total: int
+    unique: int
+    pending: int
+
+
+def buffered_views() -> int:
+    client = get_redis()
+    pipe = client.pipeline(transaction=False)
+    for shard in range(settings.BUFFER_SHARDS):
+        pipe.xlen(Keys(shard).stream)
+    return sum(pipe.execute())
+
+
+def _recent_names(limit: int) -> list[ObjectName]:
+    client = get_redis()
+    pipe = client.pipeline(transaction=False)
+    for shard in range(settings.BUFFER_SHARDS):
+        pipe.zrevrange(Keys(shard).objects, 0, limit - 1, withscores=True)
+    scored = [(score, name.decode()) for rows in pipe.execute() for name, score in rows]
+    scored.sort(reverse=True)
+    return [ObjectName.parse(name) for _, name in scored[:limit]]
+
+
+def tracked_objects(limit: int = 50) -> list[TrackedObject]:
+    names = _recent_names(limit)
+    objects = {}
+    for name in names:
+        model = tracked_model(name.label)
+        if model is None:
+            continue
+        obj = model._base_manager.filter(pk=model._meta.pk.to_python(name.pk)).first()
+        if obj is not None:
+            objects[name] = obj
+    stats = get_stats(objects.values())
+    rows = []
+    for name in names:
+        obj = objects.get(name)
+        if obj is None:
+            rows.append(TrackedObject(name.label, name.pk, "(deleted)", 0, 0, 0))
+            continue
+        live = stats[name]
+        pending = live.total_views - (obj.total_views or 0)
+        rows.append(
+            TrackedObject(
+                name.label,
+                name.pk,
+                obj.get_display_name(),
+                live.total_views,
+                live.unique_views,
+                pending,
+            )
+        )
+    return rows

@@ -1,0 +1,185 @@
+"""The beacon endpoint.
+
+The work is done by plain functions on anything with ``META``, ``COOKIES`` and
+``body`` (a Django request, or the WSGI fast path's request in fastpath.py), so
+the Django view and the fast path validate and record exactly alike.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import redis
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from djinsight.conf import settings
+from djinsight.exceptions import BadReference, ConfigurationError
+from djinsight.signals import view_recorded
+from djinsight.store import buffer
+from djinsight.store.client import outage
+from djinsight.tracking import identity
+from djinsight.tracking.references import unsign
+
+MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+MAX_BACKDATE_MS = 24 * 60 * 60 * 1000
+
+
+class BeaconRequest(Protocol):
+    """What recording a beacon reads from a request."""
+
+    META: Mapping[str, Any]
+    COOKIES: Mapping[str, str]
+
+    @property
+    def body(self) -> bytes: ...
+
+
+def error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+class BadRequest(Exception):
+    """Why a request was not recorded: an HTTP status and a stable error code."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+    def json(self) -> bytes:
+        """The error body, byte for byte what ``error()`` sends."""
+        return json.dumps({"error": {"code": self.code, "message": self.message}}).encode()
+
+
+def method_not_allowed() -> BadRequest:
+    return BadRequest("method_not_allowed", "use POST", status=405)
+
+
+def unavailable() -> BadRequest:
+    return BadRequest("unavailable", "view not recorded: analytics store unavailable", status=503)
+
+
+def _text(payload: dict, key: str, limit: int) -> str:
+    value = payload.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest("invalid_field", f"{key!r} must be a string")
+    value = value[:limit]
+    # The database could never store these: one such view would block its shard's flush.
+    if "\x00" in value or not _encodable(value):
+        raise BadRequest("invalid_field", f"{key!r} must be text without NUL or lone surrogates")
+    return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _timestamp_ms(payload: dict) -> int:
+    now = int(time.time() * 1000)
+    value = payload.get("ts")
+    if value is None:
+        return now
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest("invalid_timestamp", "'ts' must be milliseconds since the epoch")
+    if not now - MAX_BACKDATE_MS <= value <= now + MAX_CLOCK_SKEW_MS:
+        raise BadRequest("invalid_timestamp", "'ts' is more than a day old or in the future")
+    return value
+
+
+def read_json(request: BeaconRequest, limit: int) -> Any:
+    """The request body decoded as JSON; BadRequest if it is over ``limit`` bytes or not JSON."""
+    # The declared length is checked before the body is read, so a huge body is never read.
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > limit:
+        raise BadRequest("body_too_large", "request body is too large", status=413)
+    body = request.body
+    if len(body) > limit:
+        raise BadRequest("body_too_large", "request body is too large", status=413)
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
+        raise BadRequest("invalid_json", "request body must be a JSON object") from None
+
+
+def parse_payload(request: BeaconRequest) -> dict:
+    payload = read_json(request, settings.MAX_BODY_BYTES)
+    if not isinstance(payload, dict):
+        raise BadRequest("invalid_json", "request body must be a JSON object")
+    return payload
+
+
+def _do_not_track(request: BeaconRequest) -> bool:
+    return settings.RESPECT_DNT and (
+        request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1"
+    )
+
+
+def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
+    try:
+        name = unsign(payload.get("ref"))
+    except BadReference as exc:
+        raise BadRequest("invalid_reference", str(exc)) from None
+    ts = _timestamp_ms(payload)
+    day = timezone.localdate(buffer.ms_to_datetime(ts))
+    ip = identity.client_ip(request)
+    return buffer.View(
+        name=name,
+        visitor=identity.visitor_hash(request, day),
+        timestamp_ms=ts,
+        day=day,
+        path=_text(payload, "url", 2000) or "",
+        referrer=_text(payload, "referrer", 2000),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500].replace("\x00", ""),
+        ip=identity.anonymise_ip(ip) or "",
+    )
+
+
+def record(request: BeaconRequest) -> None:
+    """Validate a POSTed beacon and record it; BadRequest (4xx, or 503) says why not."""
+    view = build_view(request, parse_payload(request))
+    if not settings.ENABLE_TRACKING or _do_not_track(request):
+        return
+    if outage.should_skip():
+        raise unavailable()
+    try:
+        unique = buffer.record_view(view)
+    except (redis.RedisError, OSError, ConfigurationError) as exc:
+        outage.failed(exc)
+        raise unavailable() from None
+    outage.succeeded()
+    view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class RecordView(View):
+    """POST a signed object reference; 204 when recorded, JSON 4xx when not."""
+
+    http_method_names = ["post"]  # same-origin beacons never need a preflight
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        exc = method_not_allowed()
+        response = error(exc.status, exc.code, exc.message)
+        response["Allow"] = "POST"
+        return response
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            record(request)
+        except BadRequest as exc:
+            return error(exc.status, exc.code, exc.message)
+        return HttpResponse(status=204)
+
+
+record_view = RecordView.as_view()
