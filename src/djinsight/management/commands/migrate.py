@@ -1,17 +1,8 @@
-"""Django's migrate, also accepting the specification's label spelling ``djInsight``.
+"""Django's ``migrate`` (or the one another app provides), also accepting ``djInsight``.
 
-``python manage.py migrate djInsight`` (as the specification writes it) and
-``migrate djinsight`` both migrate this app; everything else is Django's own
-command, unchanged.
+Why this exists and why it cannot hide another app's ``migrate``: ``djinsight.spelling``.
 """
 
-from django.core.management.commands.migrate import Command as DjangoMigrate
+from djinsight.spelling import migrate_command
 
-ALIASES = {"djInsight": "djinsight"}
-
-
-class Command(DjangoMigrate):
-    def handle(self, *args, **options):
-        label = options.get("app_label")
-        options["app_label"] = ALIASES.get(label, label)
-        return super().handle(*args, **options)
+Command = migrate_command()

@@ -1,3 +1,5 @@
-"""``{% load djInsight_tags %}``: the specification's spelling of djinsight_tags."""
+"""``{% load djInsight_tags %}``: the specification's spelling (see ``djinsight.spelling``)."""
 
-from djinsight.templatetags.djinsight_tags import register  # noqa: F401
+from djinsight.spelling import tag_library
+
+register = tag_library()
