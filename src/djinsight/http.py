@@ -2,8 +2,9 @@
 
 Every endpoint (the beacon view, the WSGI fast path, the live endpoint, the
 REST API) answers an ``HttpError`` with ``{"error": {"code": ..., "message":
-...}}`` built by ``error_body``: the Django views through ``error_response``,
-the fast path by writing the same bytes itself.
+...}}`` built by ``error_body``: the Django views through ``error_response``
+(``answers_errors`` catches what they raise), the fast path by writing the
+same bytes itself.
 
 ``<``, ``>`` and ``&`` are written as ``\\u`` escapes in all of it, so no
 browser can take user-supplied text (titles, referrers, a bad parameter echoed
@@ -12,6 +13,7 @@ in a message) for markup; the JSON means the same.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -39,6 +41,20 @@ def error_response(error: HttpError) -> HttpResponse:
     for name, value in error.headers.items():
         response[name] = value
     return response
+
+
+def answers_errors(view):
+    """Decorate a view (function, or a class-based view's ``dispatch``) so that an
+    ``HttpError`` it raises is answered with ``error_response``."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except HttpError as exc:
+            return error_response(exc)
+
+    return wrapper
 
 
 class SafeJsonResponse(JsonResponse):

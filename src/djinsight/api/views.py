@@ -19,12 +19,11 @@ from djinsight.api.openapi import schema as openapi_schema
 from djinsight.exceptions import (  # ApiError: importable from here, as before
     ApiError,  # noqa: F401
     Forbidden,
-    HttpError,
     MethodNotAllowed,
     NotAuthenticated,
     NotFound,
 )
-from djinsight.http import SafeJsonResponse, error_response
+from djinsight.http import SafeJsonResponse, answers_errors, error_response
 from djinsight.models import ApiToken
 from djinsight.reports import export, labels, queries
 from djinsight.reports.params import (
@@ -69,15 +68,13 @@ def authenticate(request: HttpRequest) -> None:
 def api_view(func):
     """GET/HEAD only, authenticated, with every failure turned into a JSON 4xx."""
 
+    @answers_errors
     @functools.wraps(func)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            if request.method not in ("GET", "HEAD"):
-                raise _method_not_allowed(request, allow="GET, HEAD")
-            authenticate(request)
-            return func(request, *args, **kwargs)
-        except HttpError as exc:
-            return error_response(exc)
+        if request.method not in ("GET", "HEAD"):
+            raise _method_not_allowed(request, allow="GET, HEAD")
+        authenticate(request)
+        return func(request, *args, **kwargs)
 
     return wrapper
 

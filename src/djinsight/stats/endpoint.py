@@ -21,8 +21,8 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from djinsight.exceptions import BadReference, BadRequest, HttpError, MethodNotAllowed
-from djinsight.http import error_response
+from djinsight.exceptions import BadReference, BadRequest, MethodNotAllowed
+from djinsight.http import answers_errors
 from djinsight.models import STAT_FIELDS
 from djinsight.rules import tracked_model
 from djinsight.stats.figures import Periods, ViewStats, get_stats, read_live_or_nothing
@@ -103,15 +103,10 @@ def _load(names: list[ObjectName]) -> list:
     return objects
 
 
-@method_decorator(csrf_exempt, name="dispatch")  # read-only, and only for signed references
+# csrf_exempt: read-only, and only for signed references
+@method_decorator([csrf_exempt, answers_errors], name="dispatch")
 class LiveStatsView(View):
     http_method_names = ["get", "post", "options"]
-
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except HttpError as exc:
-            return error_response(exc)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         raise MethodNotAllowed("use GET or POST", allow="GET, POST")

@@ -24,11 +24,10 @@ from djinsight.exceptions import (
     BadReference,
     BadRequest,
     ConfigurationError,
-    HttpError,
     MethodNotAllowed,
     Unavailable,
 )
-from djinsight.http import error_response
+from djinsight.http import answers_errors
 from djinsight.signals import view_recorded
 from djinsight.store import buffer
 from djinsight.store.client import outage
@@ -154,17 +153,11 @@ def record(request: BeaconRequest) -> None:
     view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
 
 
-@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator([csrf_exempt, answers_errors], name="dispatch")
 class RecordView(View):
-    """POST a signed object reference; 204 when recorded, JSON 4xx when not."""
+    """POST a signed object reference; 204 when recorded, JSON 4xx (or 503) when not."""
 
     http_method_names = ["post"]  # same-origin beacons never need a preflight
-
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except HttpError as exc:
-            return error_response(exc)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         raise method_not_allowed()
