@@ -16,13 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from djinsight.models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
 from djinsight.reports import charts, export, queries
 from djinsight.reports.params import PRESET_DAYS, BadParameter, DateRange, parse_choice
+from djinsight.rules import can_view_analytics, object_pk
 
-PERMISSION = "djinsight.view_analytics"
 HOURS = [f"{h:02d}" for h in range(24)]
-
-
-def can_view_analytics(user) -> bool:
-    return bool(user.is_active and user.is_staff and user.has_perm(PERMISSION))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -219,11 +215,10 @@ class ViewStatisticsAdminMixin:
         model = self.model  # type: ignore[attr-defined]
         today = timezone.localdate()
         rng = DateRange(today - timedelta(days=self.views_chart_days - 1), today)
-        try:
-            pk = str(model._meta.pk.to_python(object_id))
-        except Exception:
+        pk = object_pk(model, object_id)
+        if pk is None:
             return ""
-        points = queries.series(rng, "day", ContentType.objects.get_for_model(model), pk)
+        points = queries.series(rng, "day", ContentType.objects.get_for_model(model), str(pk))
         return charts.line_chart(
             [p.start.isoformat() for p in points],
             [

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.signals import class_prepared
 from django.utils.translation import gettext_lazy as _
 
 from djinsight.indexes import TimeIndex
+from djinsight.rules import is_tracked_model, week_start
 
 STAT_FIELDS = ("total_views", "unique_views", "first_viewed_at", "last_viewed_at")
 
@@ -64,7 +63,7 @@ def _has_field(model, name: str) -> bool:
 
 def add_stat_fields(sender, **kwargs) -> None:
     meta = getattr(sender, "_meta", None)
-    if not issubclass(sender, PageViewStatisticsMixin) or meta is None:
+    if not is_tracked_model(sender) or meta is None:
         return
     if meta.abstract or meta.proxy or meta.swapped:
         return
@@ -222,10 +221,7 @@ class PageViewWeeklySummary(models.Model):
     def __str__(self) -> str:
         return f"{self.content_type_id}:{self.object_id} in week of {self.week}: {self.total_views}"
 
-    @staticmethod
-    def week_of(day: date) -> date:
-        """The Monday of ``day``'s week."""
-        return day - timedelta(days=day.weekday())
+    week_of = staticmethod(week_start)  # the Monday of a day's week (djinsight.rules)
 
 
 class FlushLedger(models.Model):

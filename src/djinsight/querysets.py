@@ -25,6 +25,7 @@ from django.db.models.functions import Cast, Coalesce, Replace
 from django.utils import timezone
 
 from djinsight.models import PageViewSummary
+from djinsight.rules import week_start
 
 PERIODS = ("today", "week", "month", "year", "all")
 
@@ -42,7 +43,7 @@ def period_bounds(period: str | int | tuple[date, date]) -> tuple[date | None, d
     if period == "today":
         return today, today
     if period == "week":  # calendar week from Monday, as the live figures count it
-        return today - timedelta(days=today.weekday()), today
+        return week_start(today), today
     if period == "month":
         return today.replace(day=1), today
     if period == "year":

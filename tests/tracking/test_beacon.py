@@ -116,3 +116,18 @@ def test_do_not_track_honoured_when_configured(client):
         beacon(client, article, HTTP_DNT="1", **visitor(2))
         beacon(client, article, HTTP_SEC_GPC="1", **visitor(3))
     assert get_object_stats(article).total_views == 1
+
+
+def test_beacon_and_live_endpoint_need_no_csrf_token():
+    from django.test import Client
+
+    from djinsight.tracking.references import sign
+
+    article = make_articles(1)[0]
+    strict = Client(enforce_csrf_checks=True)
+    assert beacon(strict, article).status_code == 204
+    live = strict.post(
+        "/djInsight/live/", {"refs": [sign(article)]}, content_type="application/json"
+    )
+    assert live.status_code == 200
+    assert live.json()["stats"][sign(article)]["total_views"] == 1

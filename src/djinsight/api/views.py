@@ -12,11 +12,18 @@ import functools
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from djinsight.api.openapi import schema as openapi_schema
+from djinsight.exceptions import (  # ApiError: importable from here, as before
+    ApiError,  # noqa: F401
+    Forbidden,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+)
+from djinsight.http import SafeJsonResponse, answers_errors, error_response
 from djinsight.models import ApiToken
 from djinsight.reports import export, labels, queries
 from djinsight.reports.params import (
@@ -26,37 +33,12 @@ from djinsight.reports.params import (
     parse_content_type,
     parse_int,
 )
+from djinsight.rules import ANALYTICS_PERMISSION, can_view_analytics, object_pk
 from djinsight.stats.figures import get_object_stats
 
 MAX_LIMIT = 100
 MAX_PAGE = 10_000
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-class SafeJsonResponse(JsonResponse):
-    """JSON with <, > and & written as \\u escapes, so no browser can take any
-    user-supplied text in it (titles, referrers) for markup."""
-
-    def __init__(self, data, **kwargs) -> None:
-        super().__init__(data, **kwargs)
-        self.content = (
-            self.content.replace(b"<", b"\\u003c")
-            .replace(b">", b"\\u003e")
-            .replace(b"&", b"\\u0026")
-        )
-
-
-def error(status: int, code: str, message: str) -> JsonResponse:
-    response = SafeJsonResponse({"error": {"code": code, "message": message}}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="djinsight"'
-    return response
 
 
 def authenticate(request: HttpRequest) -> None:
@@ -66,43 +48,39 @@ def authenticate(request: HttpRequest) -> None:
         scheme, _, raw = header.partition(" ")
         raw = raw.strip()
         if scheme.lower() != "bearer" or not raw or len(raw) > 200:
-            raise ApiError(
-                401, "invalid_token", "send the token as 'Authorization: Bearer <token>'"
+            raise NotAuthenticated(
+                "invalid_token", "send the token as 'Authorization: Bearer <token>'"
             )
         token = ApiToken.objects.filter(key_hash=ApiToken.hash(raw), is_active=True).first()
         if token is None:
-            raise ApiError(401, "invalid_token", "the API token is unknown or revoked")
+            raise NotAuthenticated("invalid_token", "the API token is unknown or revoked")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        raise ApiError(401, "not_authenticated", "log in as staff or send an API token")
-    if not (user.is_active and user.is_staff and user.has_perm("djinsight.view_analytics")):
-        raise ApiError(
-            403, "permission_denied", "the djinsight.view_analytics permission is required"
-        )
+        raise NotAuthenticated("not_authenticated", "log in as staff or send an API token")
+    if not can_view_analytics(user):
+        raise Forbidden("permission_denied", f"the {ANALYTICS_PERMISSION} permission is required")
 
 
 def api_view(func):
     """GET/HEAD only, authenticated, with every failure turned into a JSON 4xx."""
 
+    @answers_errors
     @functools.wraps(func)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
-            response = error(405, "method_not_allowed", f"{request.method} is not allowed; use GET")
-            response["Allow"] = "GET, HEAD"
-            return response
-        try:
-            authenticate(request)
-            return func(request, *args, **kwargs)
-        except BadParameter as exc:
-            return error(400, exc.code, exc.message)
-        except ApiError as exc:
-            return error(exc.status, exc.code, exc.message)
+            raise _method_not_allowed(request, allow="GET, HEAD")
+        authenticate(request)
+        return func(request, *args, **kwargs)
 
     return wrapper
+
+
+def _method_not_allowed(request: HttpRequest, allow: str | None = None) -> MethodNotAllowed:
+    return MethodNotAllowed(f"{request.method} is not allowed; use GET", allow=allow)
 
 
 def _range_dict(rng: DateRange) -> dict:
@@ -121,13 +99,12 @@ def _object_filter(params) -> tuple:
 
 
 def _clean_pk(content_type, object_id: str) -> str:
-    field = content_type.model_class()._meta.pk
-    try:
-        return str(field.to_python(object_id[:64]))
-    except (ValidationError, ValueError, TypeError):
+    pk = object_pk(content_type.model_class(), object_id[:64])
+    if pk is None:
         raise BadParameter(
             "invalid_object_id", f"{object_id[:64]!r} is not a valid id for {content_type.model}"
-        ) from None
+        )
+    return str(pk)
 
 
 @api_view
@@ -137,7 +114,7 @@ def object_stats(request, content_type: str, object_id: str):
     pk = _clean_pk(ct, object_id)
     obj = ct.model_class()._default_manager.filter(pk=pk).first()
     if obj is None:
-        raise ApiError(404, "not_found", f"no {ct.app_label}.{ct.model} with id {pk!r}")
+        raise NotFound(message=f"no {ct.app_label}.{ct.model} with id {pk!r}")
     return SafeJsonResponse(
         {
             "content_type": f"{ct.app_label}.{ct.model}",
@@ -228,10 +205,10 @@ def export_data(request):
 def schema(request):
     """The OpenAPI 3 description of this API (public: it holds no data)."""
     if request.method not in ("GET", "HEAD"):
-        return error(405, "method_not_allowed", f"{request.method} is not allowed; use GET")
+        return error_response(_method_not_allowed(request))  # no Allow header, as before
     base = request.path.rsplit("schema/", 1)[0]
     return SafeJsonResponse(openapi_schema(base), json_dumps_params={"indent": 2})
 
 
 def not_found(request, rest: str = ""):
-    return error(404, "not_found", "no such API endpoint; see the schema at api/schema/")
+    return error_response(NotFound(message="no such API endpoint; see the schema at api/schema/"))

@@ -15,47 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from djinsight.conf import settings
-from djinsight.models import (
-    FlushLedger,
-    PageViewStatisticsMixin,
-    PageViewSummary,
-    PageViewWeeklySummary,
-)
+from djinsight.exceptions import Conflict, UnknownModels
+from djinsight.models import FlushLedger, PageViewSummary
 from djinsight.pipeline import logrows, writes
+from djinsight.rules import object_pk, tracked_model, week_start
 from djinsight.signals import views_flushed
 from djinsight.store import buffer
 from djinsight.store.client import get_redis
 from djinsight.store.keys import Keys, ObjectName
 
 logger = logging.getLogger("djinsight")
-
-
-class Conflict(Exception):
-    """Another flusher advanced the shard's watermark first."""
-
-
-class UnknownModels(Exception):
-    """The batch holds views of models this process doesn't know (yet).
-
-    Typically a rolling deploy: web servers run new code before the workers.
-    The views stay in the buffer until a process that knows the model flushes
-    them, or until ``process_pageviews --discard-unknown`` drops them.
-    """
-
-    def __init__(self, labels) -> None:
-        self.labels = sorted(labels)
-        super().__init__(
-            f"views of unknown or untracked models {', '.join(self.labels)} are held in the "
-            "buffer; restart workers with the current code, or run "
-            "`manage.py process_pageviews --discard-unknown` if those models were removed"
-        )
 
 
 @dataclass
@@ -213,7 +188,7 @@ def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> 
         watermark=watermark, applied_views=F("applied_views") + len(entries)
     )
     if advanced != 1:
-        raise Conflict(shard)
+        raise Conflict(f"shard {shard}: another flusher advanced the watermark first")
     batch = Batch.of(entries, keep_logs=settings.STORE_RAW_LOGS)
     content_types = _content_types(batch.objects, discard_unknown)
     _write(batch, content_types)
@@ -225,11 +200,8 @@ def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> 
 def _models_by_label(labels, discard_unknown: bool) -> dict[str, type]:
     found, unknown = {}, set()
     for label in labels:
-        try:
-            model = apps.get_model(label)
-        except (LookupError, ValueError):
-            model = None
-        if model is not None and issubclass(model, PageViewStatisticsMixin):
+        model = tracked_model(label)
+        if model is not None:
             found[label] = model
         else:
             unknown.add(label)
@@ -247,13 +219,6 @@ def _content_types(objects, discard_unknown: bool = False) -> dict[str, tuple[ty
     return {label: (model, types[model]) for label, model in models.items()}
 
 
-def _pk(model, pk: str):
-    try:
-        return model._meta.pk.to_python(pk)
-    except Exception:
-        return None
-
-
 def _write(batch: Batch, content_types) -> None:
     counters: dict[type, list[tuple]] = defaultdict(list)
     for name, (views, unique, first_ms, last_ms) in batch.objects.items():
@@ -261,7 +226,7 @@ def _write(batch: Batch, content_types) -> None:
         if ref.label not in content_types:
             continue
         model = content_types[ref.label][0]
-        pk = _pk(model, ref.pk)
+        pk = object_pk(model, ref.pk)
         if pk is not None:
             counters[model].append(
                 (pk, views, unique, buffer.ms_to_datetime(first_ms), buffer.ms_to_datetime(last_ms))
@@ -277,7 +242,7 @@ def _write(batch: Batch, content_types) -> None:
         if ref.label in content_types:
             ct, day_date = content_types[ref.label][1], buffer.parse_day(day)
             summaries.append((ct.pk, ref.pk, day_date, views, unique))
-            week = PageViewWeeklySummary.week_of(day_date)
+            week = week_start(day_date)
             for tally in (totals[(ct.pk, day_date)], weeks[(ct.pk, ref.pk, week)]):
                 tally[0] += views
                 tally[1] += unique
@@ -320,7 +285,7 @@ def _seeds(shard: int, batch: Batch, content_types, window: list[str]) -> list[b
 
 
 def _seeds_for_model(model, ct, refs, since: date, today: date) -> list[buffer.Seed]:
-    pks = [pk for pk in (_pk(model, ref.pk) for ref in refs) if pk is not None]
+    pks = [pk for pk in (object_pk(model, ref.pk) for ref in refs) if pk is not None]
     totals = {
         str(pk): (total, unique)
         for pk, total, unique in model._base_manager.filter(pk__in=pks).values_list(

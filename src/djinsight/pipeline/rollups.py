@@ -18,6 +18,7 @@ from djinsight.models import (
     PageViewWeeklySummary,
 )
 from djinsight.pipeline.flush import process_pageviews
+from djinsight.rules import week_start
 
 
 def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
@@ -56,7 +57,7 @@ def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
 
 
 def rebuild_daily_totals(since=None) -> int:
-    """Recompute the per-type daily totals from the daily summaries (all days, or from ``since``)."""
+    """Rebuild the per-type daily totals from the daily summaries (all days, or from ``since``)."""
     summaries = PageViewSummary.objects.all()
     totals = PageViewDailyTotal.objects.all()
     if since is not None:
@@ -73,7 +74,7 @@ def rebuild_weekly_summaries(since=None) -> int:
     summaries = PageViewSummary.objects.all()
     weeks = PageViewWeeklySummary.objects.all()
     if since is not None:
-        monday = PageViewWeeklySummary.week_of(since)
+        monday = week_start(since)
         summaries, weeks = summaries.filter(date__gte=monday), weeks.filter(week__gte=monday)
     rows = (
         summaries.annotate(monday=TruncWeek("date"))

@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
+
+from djinsight.rules import object_pk
 
 
 def _names_object(row) -> bool:
@@ -34,12 +35,7 @@ def resolve(rows: Iterable) -> None:
         model = ct.model_class() if ct else None
         if model is None:
             continue
-        valid = []
-        for pk in pks:
-            try:
-                valid.append(model._meta.pk.to_python(pk))
-            except (ValidationError, ValueError, TypeError):
-                continue
+        valid = [pk for pk in (object_pk(model, pk) for pk in pks) if pk is not None]
         for obj in model._default_manager.filter(pk__in=valid):
             objects[(ct_id, str(obj.pk))] = obj
     for r in rows:

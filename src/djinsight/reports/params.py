@@ -1,6 +1,7 @@
 """Query parameters of the dashboard, the API and exports: date ranges and choices.
 
-Each parser raises BadParameter with a stable ``code`` for JSON errors.
+Each parser raises BadParameter (djinsight.exceptions) with a stable ``code``
+for JSON errors.
 """
 
 from __future__ import annotations
@@ -12,18 +13,11 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from djinsight.models import PageViewStatisticsMixin
+from djinsight.exceptions import BadParameter
+from djinsight.rules import is_tracked_model
 
 PRESET_DAYS = (7, 30, 90)
 MAX_DAYS = 3660
-
-
-class BadParameter(ValueError):
-    """A query parameter the caller got wrong; ``code`` is stable, for JSON errors."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 # -- date ranges -------------------------------------------------------------------
@@ -129,7 +123,7 @@ def parse_content_type(label: str | None) -> ContentType | None:
         except ContentType.DoesNotExist:
             ct = None
         model_class = ct.model_class() if ct else None
-    if model_class is None or not issubclass(model_class, PageViewStatisticsMixin):
+    if not is_tracked_model(model_class):
         raise BadParameter(
             "unknown_content_type", f"{label[:80]!r} is not a tracked model (use app_label.model)"
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
@@ -27,6 +27,7 @@ from djinsight.models import (
 )
 from djinsight.reports import labels, ranges
 from djinsight.reports.params import DateRange
+from djinsight.rules import week_start
 
 GRANULARITIES = ("day", "week", "month")
 LOG_DIMENSIONS = PageViewDimensionTotal.LOG_DIMENSIONS
@@ -124,7 +125,7 @@ class Point:
 
 def bucket_start(day: date, granularity: str) -> date:
     if granularity == "week":
-        return day - timedelta(days=day.weekday())
+        return week_start(day)
     if granularity == "month":
         return day.replace(day=1)
     return day

@@ -13,6 +13,7 @@ from django.db import connection
 
 from djinsight.models import PageViewSummary, PageViewWeeklySummary
 from djinsight.reports.params import DateRange
+from djinsight.rules import week_start
 
 
 def per_object(rng: DateRange, content_type=None, previous: bool = False) -> tuple[str, list]:
@@ -47,8 +48,8 @@ def per_object(rng: DateRange, content_type=None, previous: bool = False) -> tup
 
     for part, period in enumerate([rng, rng.previous()] if previous else [rng]):
         since, until = period.since, period.until
-        first = since + timedelta(days=-since.weekday() % 7)  # the first Monday in the range
-        last = PageViewWeeklySummary.week_of(until)  # the last week's Monday
+        first = week_start(since + timedelta(days=6))  # the first Monday in the range
+        last = week_start(until)  # the last week's Monday
         if first > until:  # a few days inside one week
             read(part, daily, f"{day} >= %s AND {day} <= %s", since, until)
             continue

@@ -21,14 +21,16 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from djinsight.exceptions import BadReference
+from djinsight.exceptions import BadReference, BadRequest, MethodNotAllowed
+from djinsight.http import answers_errors
 from djinsight.models import STAT_FIELDS
+from djinsight.rules import tracked_model
 from djinsight.stats.figures import Periods, ViewStats, get_stats, read_live_or_nothing
 from djinsight.stats.formatting import format_moment
 from djinsight.store.buffer import ms_to_datetime
 from djinsight.store.keys import ObjectName
-from djinsight.tracking.beacon import BadRequest, error, read_json
-from djinsight.tracking.references import tracked_model, unsign
+from djinsight.tracking.beacon import read_json
+from djinsight.tracking.references import unsign
 
 MAX_REFS = 100
 MAX_BODY = MAX_REFS * 320  # a signed reference is well under 300 characters
@@ -101,33 +103,26 @@ def _load(names: list[ObjectName]) -> list:
     return objects
 
 
-@method_decorator(csrf_exempt, name="dispatch")  # read-only, and only for signed references
+# csrf_exempt: read-only, and only for signed references
+@method_decorator([csrf_exempt, answers_errors], name="dispatch")
 class LiveStatsView(View):
     http_method_names = ["get", "post", "options"]
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        response = error(405, "method_not_allowed", "use GET or POST")
-        response["Allow"] = "GET, POST"
-        return response
+        raise MethodNotAllowed("use GET or POST", allow="GET, POST")
 
     def get(self, request: HttpRequest) -> JsonResponse:
         return self.answer(request.GET.getlist("ref"))
 
     def post(self, request: HttpRequest) -> JsonResponse:
-        try:
-            payload = read_json(request, MAX_BODY)
-        except BadRequest as exc:
-            return error(exc.status, exc.code, exc.message)
+        payload = read_json(request, MAX_BODY)
         refs = payload.get("refs") if isinstance(payload, dict) else None
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-            return error(400, "invalid_field", "'refs' must be a list of strings")
+            raise BadRequest("invalid_field", "'refs' must be a list of strings")
         return self.answer(refs)
 
     def answer(self, refs: list) -> JsonResponse:
-        try:
-            by_ref = parse_refs(refs)
-        except BadRequest as exc:
-            return error(exc.status, exc.code, exc.message)
+        by_ref = parse_refs(refs)
         stats = live_stats_for(list(by_ref.values()))
         body = {ref: figures(stats[name]) for ref, name in by_ref.items() if name in stats}
         response = JsonResponse({"stats": body})

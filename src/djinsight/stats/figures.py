@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from djinsight.exceptions import ConfigurationError
 from djinsight.models import PageViewSummary
+from djinsight.rules import week_start
 from djinsight.store import buffer
 from djinsight.store.client import outage
 from djinsight.store.keys import ObjectName
@@ -59,7 +60,7 @@ class Periods:
     @classmethod
     def current(cls) -> Periods:
         today = timezone.localdate()
-        return cls(today, today - timedelta(days=today.weekday()), today.replace(day=1))
+        return cls(today, week_start(today), today.replace(day=1))
 
     @cached_property
     def days(self) -> list[date]:

@@ -16,7 +16,7 @@ from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.utils.functional import LazyObject
 
-from djinsight.models import PageViewStatisticsMixin
+from djinsight.rules import is_tracked_model
 from djinsight.stats.figures import ViewStats, get_stats, stored_stats
 from djinsight.store.keys import ObjectName
 
@@ -27,7 +27,7 @@ MAX_SCAN = 1000  # items looked at per list in the context
 
 
 def is_tracked(obj) -> bool:
-    return isinstance(obj, PageViewStatisticsMixin) and getattr(obj, "pk", None) is not None
+    return is_tracked_model(type(obj)) and getattr(obj, "pk", None) is not None
 
 
 def _tracked_in(value) -> Iterable:
@@ -40,7 +40,7 @@ def _tracked_in(value) -> Iterable:
         return
     if isinstance(value, QuerySet):
         # only querysets the template already evaluated ({% for %} has by the time a tag runs)
-        if value._result_cache is None or not issubclass(value.model, PageViewStatisticsMixin):
+        if value._result_cache is None or not is_tracked_model(value.model):
             return
         value = value._result_cache
     elif isinstance(value, Page):

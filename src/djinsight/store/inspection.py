@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from djinsight.conf import settings
+from djinsight.rules import object_pk, tracked_model
 from djinsight.stats.figures import get_stats
 from djinsight.store.client import get_redis
 from djinsight.store.keys import Keys, ObjectName
-from djinsight.tracking.references import tracked_model
 
 
 @dataclass
@@ -44,9 +44,10 @@ def tracked_objects(limit: int = 50) -> list[TrackedObject]:
     objects = {}
     for name in names:
         model = tracked_model(name.label)
-        if model is None:
+        pk = object_pk(model, name.pk) if model is not None else None
+        if pk is None:
             continue
-        obj = model._base_manager.filter(pk=model._meta.pk.to_python(name.pk)).first()
+        obj = model._base_manager.filter(pk=pk).first()
         if obj is not None:
             objects[name] = obj
     stats = get_stats(objects.values())

@@ -13,14 +13,21 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 import redis
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from djinsight.conf import settings
-from djinsight.exceptions import BadReference, ConfigurationError
+from djinsight.exceptions import (
+    BadReference,
+    BadRequest,
+    ConfigurationError,
+    MethodNotAllowed,
+    Unavailable,
+)
+from djinsight.http import answers_errors
 from djinsight.signals import view_recorded
 from djinsight.store import buffer
 from djinsight.store.client import outage
@@ -41,28 +48,12 @@ class BeaconRequest(Protocol):
     def body(self) -> bytes: ...
 
 
-def error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+def method_not_allowed() -> MethodNotAllowed:
+    return MethodNotAllowed("use POST", allow="POST")
 
 
-class BadRequest(Exception):
-    """Why a request was not recorded: an HTTP status and a stable error code."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-    def json(self) -> bytes:
-        """The error body, byte for byte what ``error()`` sends."""
-        return json.dumps({"error": {"code": self.code, "message": self.message}}).encode()
-
-
-def method_not_allowed() -> BadRequest:
-    return BadRequest("method_not_allowed", "use POST", status=405)
-
-
-def unavailable() -> BadRequest:
-    return BadRequest("unavailable", "view not recorded: analytics store unavailable", status=503)
+def unavailable() -> Unavailable:
+    return Unavailable(message="view not recorded: analytics store unavailable")
 
 
 def _text(payload: dict, key: str, limit: int) -> str:
@@ -147,7 +138,7 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
 
 
 def record(request: BeaconRequest) -> None:
-    """Validate a POSTed beacon and record it; BadRequest (4xx, or 503) says why not."""
+    """Validate a POSTed beacon and record it; BadRequest (4xx) or Unavailable (503) if not."""
     view = build_view(request, parse_payload(request))
     if not settings.ENABLE_TRACKING or _do_not_track(request):
         return
@@ -162,23 +153,17 @@ def record(request: BeaconRequest) -> None:
     view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
 
 
-@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator([csrf_exempt, answers_errors], name="dispatch")
 class RecordView(View):
-    """POST a signed object reference; 204 when recorded, JSON 4xx when not."""
+    """POST a signed object reference; 204 when recorded, JSON 4xx (or 503) when not."""
 
     http_method_names = ["post"]  # same-origin beacons never need a preflight
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        exc = method_not_allowed()
-        response = error(exc.status, exc.code, exc.message)
-        response["Allow"] = "POST"
-        return response
+        raise method_not_allowed()
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        try:
-            record(request)
-        except BadRequest as exc:
-            return error(exc.status, exc.code, exc.message)
+        record(request)
         return HttpResponse(status=204)
 
 

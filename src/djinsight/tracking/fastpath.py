@@ -31,6 +31,8 @@ from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 
+from djinsight.exceptions import BadRequest, HttpError
+from djinsight.http import CONTENT_TYPE, error_body
 from djinsight.tracking import beacon
 
 logger = logging.getLogger("djinsight")
@@ -110,15 +112,15 @@ def beacon_path() -> str | None:
     return unquote_to_bytes(url).decode("latin-1")
 
 
-def _error(start_response: Callable, exc: beacon.BadRequest) -> list[bytes]:
-    body = exc.json()
+def _error(start_response: Callable, exc: HttpError) -> list[bytes]:
+    """The answer ``error_response(exc)`` gives in Django, as raw WSGI."""
+    body = error_body(exc)
     headers = [
-        ("Content-Type", "application/json"),
+        ("Content-Type", CONTENT_TYPE),
         ("Content-Length", str(len(body))),
-        ("X-Content-Type-Options", "nosniff"),
+        ("X-Content-Type-Options", "nosniff"),  # as Django's SecurityMiddleware adds by default
+        *exc.headers.items(),
     ]
-    if exc.status == 405:
-        headers.append(("Allow", "POST"))
     start_response(f"{exc.status} {HTTPStatus(exc.status).phrase}", headers)
     return [body]
 
@@ -129,9 +131,9 @@ def answer(environ: dict, start_response: Callable) -> list[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             raise beacon.method_not_allowed()
         if not host_allowed(environ):
-            raise beacon.BadRequest("disallowed_host", "the Host header is not in ALLOWED_HOSTS")
+            raise BadRequest("disallowed_host", "the Host header is not in ALLOWED_HOSTS")
         beacon.record(WSGIBeacon(environ))
-    except beacon.BadRequest as exc:
+    except HttpError as exc:
         return _error(start_response, exc)
     start_response(NO_CONTENT, [])
     return []

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.core import signing
 from django.core.signals import setting_changed
 
 from djinsight.exceptions import BadReference
+from djinsight.rules import tracked_model
 from djinsight.store.keys import ObjectName
 
 SALT = "djinsight.object-reference"
@@ -52,17 +52,6 @@ def _verify(reference: str) -> ObjectName:
     if len(name.pk) > MAX_PK_LENGTH or tracked_model(name.label) is None:
         raise BadReference("reference names no tracked model")
     return name
-
-
-def tracked_model(label: str):
-    """The model class for ``app_label.model_name`` if it uses the mixin, else None."""
-    from djinsight.models import PageViewStatisticsMixin
-
-    try:
-        model = apps.get_model(label)
-    except (LookupError, ValueError):
-        return None
-    return model if issubclass(model, PageViewStatisticsMixin) else None
 
 
 def _forget(*, setting: str, **kwargs) -> None:

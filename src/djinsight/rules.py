@@ -1,0 +1,62 @@
+"""The domain rules every stage shares, each defined once here.
+
+- ``week_start``: weeks start on Monday (ISO 8601, like the database's
+  ``TruncWeek``): "views this week", weekly summaries, weekly report buckets.
+- ``is_tracked_model`` / ``tracked_model``: a model is tracked when it uses
+  ``PageViewStatisticsMixin``; only tracked models are recorded, flushed,
+  reported on and shown.
+- ``object_pk``: an object id as text (from Redis, a URL, a report row) made
+  into a model's primary key, or None when it cannot be one.
+- ``can_view_analytics``: who may read dashboards, exports, logs and the API
+  with a session: an active staff user with ``djinsight.view_analytics``.
+
+Imports nothing of djinsight at load time, so any module (models.py too) can
+use it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.apps import apps
+
+ANALYTICS_PERMISSION = "djinsight.view_analytics"
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def is_tracked_model(model) -> bool:
+    """True for a model class that uses ``PageViewStatisticsMixin``."""
+    from djinsight.models import PageViewStatisticsMixin
+
+    return isinstance(model, type) and issubclass(model, PageViewStatisticsMixin)
+
+
+def tracked_model(label: str) -> type | None:
+    """The tracked model named ``app_label.model_name``, else None (unknown or untracked)."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+    return model if is_tracked_model(model) else None
+
+
+def object_pk(model, value):
+    """``value`` as ``model``'s primary key (``to_python``), or None if it cannot be one."""
+    try:
+        return model._meta.pk.to_python(value)
+    except Exception:  # a custom key field may raise anything on a malformed id
+        return None
+
+
+def can_view_analytics(user) -> bool:
+    """Whether a (session) user may read dashboards, exports, logs and the API."""
+    return bool(
+        user is not None
+        and user.is_active
+        and user.is_staff
+        and user.has_perm(ANALYTICS_PERMISSION)
+    )
