@@ -1,8 +1,8 @@
 """Fill djinsight's Redis buffer fast: pipelined EVALSHA of the record script.
 
-Each view goes through ``djinsight.store.buffer.record_view`` (the same script and
-keys the beacon uses), with a pipeline as the client, so the buffer holds
-exactly what real traffic would leave there.
+Each view is an EVALSHA of the beacon's own record script with the keys and
+arguments of ``djinsight.store.scripts.record_call`` (checked on the first view),
+so the buffer holds exactly what real traffic would leave there.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from djinsight.conf import settings
-from djinsight.store import buffer
-from djinsight.store.client import get_redis
-from djinsight.store.keys import ObjectName, keys_for
+from djinsight.store import buffer, scripts
+from djinsight.store.client import get_redis, scripts_for
+from djinsight.store.keys import STATS_DAYS, ObjectName, day_key, keys_for, parse_day
 
 AGENTS = [
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
@@ -39,19 +40,19 @@ def load_views(
 ) -> dict:
     """Record ``views`` views of objects ``pks``; 20% repeat a recent (visitor, object) pair.
 
-    Keys and arguments are exactly those of ``buffer.record_view`` (checked on the
+    Keys and arguments are exactly those of ``scripts.record_call`` (checked on the
     first view), computed once per object rather than once per view, so the
     loader spends its time in Redis rather than in settings look-ups.
     """
     rng = random.Random(seed)
     client = get_redis()
-    record = buffer.scripts(client).record
+    record = scripts_for(client).record
     pipe = client.pipeline(transaction=False)
     now = timezone.now()
     start_ms = int((now - timedelta(minutes=30)).timestamp() * 1000)
     day = timezone.localdate(now)
-    day_text = buffer.day_key(day)
-    prune = buffer.day_key(day - timedelta(days=buffer.STATS_DAYS))
+    day_text = day_key(day)
+    prune = day_key(day - timedelta(days=STATS_DAYS))
     expiration = settings.REDIS_EXPIRATION
     objects = []
     for pk in pks:
@@ -103,7 +104,7 @@ def load_views(
             prune,
         ]
         if i == 0:
-            _check_same_as_record_view(client, name, visitor, args)
+            _check_same_as_record_call(name, script_keys, args)
         record(keys=script_keys, args=args, client=pipe)
         if len(pipe) >= pipeline:
             pipe.execute()
@@ -115,40 +116,21 @@ def load_views(
     return {"views": views, "seconds": time.monotonic() - started, "fresh_visitors": fresh}
 
 
-def _check_same_as_record_view(client, name, visitor, args) -> None:
-    """Fail loudly if buffer.record_view changed its script call and this loader did not."""
-    calls = []
-
-    class Spy:
-        def __call__(self, keys, args, client=None):
-            calls.append((list(keys), list(args)))
-            return 0
-
-    real = buffer.scripts(client)
-    original, real.record = real.record, Spy()
-    try:
-        view = buffer.View(
-            name=name,
-            visitor=visitor,
-            timestamp_ms=args[2],
-            day=buffer.parse_day(args[3]),
-            path=args[5],
-            referrer=args[6],
-            user_agent=args[7],
-            ip=args[8],
+def _check_same_as_record_call(name, script_keys, args) -> None:
+    """Fail loudly if scripts.record_call changed and this loader did not."""
+    view = buffer.View(
+        name=name,
+        visitor=args[1],
+        timestamp_ms=args[2],
+        day=parse_day(args[3]),
+        path=args[5],
+        referrer=args[6],
+        user_agent=args[7],
+        ip=args[8],
+    )
+    expected = scripts.record_call(view)
+    if expected != (script_keys, args):
+        raise RuntimeError(
+            f"bench/load.py is out of date with scripts.record_call: {expected} "
+            f"!= {(script_keys, args)}"
         )
-        buffer.record_view(view, client=client)
-    finally:
-        real.record = original
-    keys = keys_for(name)
-    expected_keys = [
-        keys.counter(name),
-        keys.unique_counter(name),
-        keys.session(visitor, name),
-        keys.stats(name),
-        keys.stream,
-        keys.pending,
-        keys.objects,
-    ]
-    if calls != [(expected_keys, [str(a) if not isinstance(a, int) else a for a in args])]:
-        raise RuntimeError(f"bench/load.py is out of date with buffer.record_view: {calls}")

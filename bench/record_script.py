@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Redis-side cost of the record script: the current buffer.RECORD against the one it replaced.
+"""Redis-side cost of the record script: the current lua/record.lua against the one it replaced.
 
     .venv/bin/python bench/record_script.py [--views 100000] [--rounds 3]
 
@@ -29,9 +29,11 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src")]
 
-from djinsight.store.buffer import RECORD  # noqa: E402 - after the path is set
+from djinsight.store.scripts import source  # noqa: E402 - after the path is set
 
-# buffer.RECORD as of commit 917bbec, before it was made cheaper.
+RECORD = source("record")  # store/lua/record.lua with its keys.py names bound, as Redis runs it
+
+# The record script as of commit 917bbec, before it was made cheaper.
 BASELINE = """
 local unique = 0
 if redis.call('SET', KEYS[3], '1', 'NX', 'EX', tonumber(ARGV[5])) then unique = 1 end
@@ -65,7 +67,10 @@ redis.call('ZADD', KEYS[7], ts, ARGV[1])
 return unique
 """
 
-AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36"
+)
 SHARDS = 4
 
 
@@ -100,7 +105,10 @@ def call(name: str, visitor: str, ts: int, day: str, prune: str = "20000101") ->
 
 
 def workload(views: int, objects: int, seed: int = 1) -> list[tuple[list, list]]:
-    """Views over ``objects`` objects, 20% repeating a recent (visitor, object) pair, ts increasing."""
+    """Views over ``objects`` objects, 20% repeating a recent (visitor, object) pair.
+
+    Timestamps increase.
+    """
     rng = random.Random(seed)
     now = int(time.time() * 1000)
     recent: list[tuple[str, str]] = []
@@ -229,7 +237,8 @@ def main() -> int:
                 time.sleep(0.05)
         equal, diff = same_state(client)
         print(
-            f"same keys and values after the check sequence (objects index scores = last view): {equal}"
+            "same keys and values after the check sequence "
+            f"(objects index scores = last view): {equal}"
         )
         for key, (before, after) in sorted(diff.items()):
             print(f"  {key}: baseline {before!r}\n  {' ' * len(key)}  current  {after!r}")

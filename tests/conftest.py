@@ -1,10 +1,13 @@
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -35,6 +38,51 @@ def _delete_prefixed():
 @pytest.fixture
 def redis_client():
     return get_redis()
+
+
+@pytest.fixture
+def own_redis():
+    """A throwaway redis-server on a free loopback port, which the test may restart."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+    ]
+    procs = []
+
+    def start():
+        procs.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def restart():
+        procs[-1].terminate()
+        procs[-1].wait(10)
+        start()
+
+    start()
+    yield f"redis://127.0.0.1:{port}/0", restart
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+    reset_clients()
 
 
 def beacon(client, obj=None, ref=None, **headers):

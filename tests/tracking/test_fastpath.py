@@ -9,8 +9,6 @@ import http.client
 import io
 import json
 import logging
-import socket
-import subprocess
 import threading
 import time
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -359,51 +357,6 @@ def test_fast_path_under_a_real_server_on_loopback(fast_app, passed, article, se
     assert passed == ["/no-such-page/"]
     live = get_object_stats(article)
     assert (live.total_views, live.unique_views) == (3, 3)
-
-
-@pytest.fixture
-def own_redis():
-    """A throwaway redis-server on a free loopback port, which the test may restart."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--loglevel",
-        "warning",
-    ]
-    procs = []
-
-    def start():
-        procs.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                return client.ping()
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def restart():
-        procs[-1].terminate()
-        procs[-1].wait(10)
-        start()
-
-    start()
-    yield f"redis://127.0.0.1:{port}/0", restart
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(10)
-    reset_clients()
 
 
 def test_redis_script_flush_and_restart_cost_no_view(fast_app, article, own_redis, settings):

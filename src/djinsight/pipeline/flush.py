@@ -28,7 +28,19 @@ from djinsight.rules import object_pk, tracked_model, week_start
 from djinsight.signals import views_flushed
 from djinsight.store import buffer
 from djinsight.store.client import get_redis
-from djinsight.store.keys import Keys, ObjectName
+from djinsight.store.keys import (
+    ENTRY_DAY,
+    ENTRY_OBJECT,
+    ENTRY_PENDING,
+    ENTRY_TIME,
+    ENTRY_UNIQUE,
+    STATS_DAYS,
+    Keys,
+    ObjectName,
+    day_key,
+    parse_day,
+    pending_fields,
+)
 
 logger = logging.getLogger("djinsight")
 
@@ -39,7 +51,7 @@ class Batch:
 
     ``objects``: name -> [views, unique views, first ms, last ms];
     ``days``: (name, YYYYMMDD) -> [views, unique views];
-    ``decrements``: pending-hash fields the trim takes back (see buffer.TRIM).
+    ``decrements``: pending-hash fields the trim takes back (see lua/trim.lua).
     """
 
     objects: dict[str, list[int]] = field(default_factory=dict)
@@ -52,8 +64,8 @@ class Batch:
         batch = cls()
         objects, days, decrements = batch.objects, batch.days, batch.decrements
         for _entry_id, e in entries:
-            name, day, ts = e["o"], e["d"], int(e["t"])
-            unique = 1 if e.get("u") == "1" else 0
+            name, day, ts = e[ENTRY_OBJECT], e[ENTRY_DAY], int(e[ENTRY_TIME])
+            unique = 1 if e.get(ENTRY_UNIQUE) == "1" else 0
             tally = objects.get(name)
             if tally is None:
                 objects[name] = [1, unique, ts, ts]
@@ -68,11 +80,12 @@ class Batch:
             else:
                 day_tally[0] += 1
                 day_tally[1] += unique
-            if e.get("p") == "1":  # counted in the pending hash while unseeded
-                decrements[name] += 1
-                decrements[f"{name}|d:{day}"] += 1
+            if e.get(ENTRY_PENDING) == "1":  # counted in the pending hash while unseeded
+                views, uniques, on_day = pending_fields(name, day)
+                decrements[views] += 1
+                decrements[on_day] += 1
                 if unique:
-                    decrements[f"{name}|u"] += 1
+                    decrements[uniques] += 1
         if keep_logs:
             batch.logs = [e for _entry_id, e in entries]
         return batch
@@ -240,7 +253,7 @@ def _write(batch: Batch, content_types) -> None:
     for (name, day), (views, unique) in batch.days.items():
         ref = ObjectName.parse(name)
         if ref.label in content_types:
-            ct, day_date = content_types[ref.label][1], buffer.parse_day(day)
+            ct, day_date = content_types[ref.label][1], parse_day(day)
             summaries.append((ct.pk, ref.pk, day_date, views, unique))
             week = week_start(day_date)
             for tally in (totals[(ct.pk, day_date)], weeks[(ct.pk, ref.pk, week)]):
@@ -258,7 +271,7 @@ def _write(batch: Batch, content_types) -> None:
 
 def seed_window(today: date) -> list[str]:
     """The days (YYYYMMDD, oldest first) whose views a seed carries into Redis."""
-    return [buffer.day_key(today - timedelta(days=n)) for n in range(buffer.STATS_DAYS - 1, -1, -1)]
+    return [day_key(today - timedelta(days=n)) for n in range(STATS_DAYS - 1, -1, -1)]
 
 
 def _seeds(shard: int, batch: Batch, content_types, window: list[str]) -> list[buffer.Seed]:
@@ -278,9 +291,7 @@ def _seeds(shard: int, batch: Batch, content_types, window: list[str]) -> list[b
             by_label[ref.label].append(ref)
     for label, refs in by_label.items():
         model, ct = content_types[label]
-        seeds += _seeds_for_model(
-            model, ct, refs, buffer.parse_day(window[0]), buffer.parse_day(window[-1])
-        )
+        seeds += _seeds_for_model(model, ct, refs, parse_day(window[0]), parse_day(window[-1]))
     return seeds
 
 
@@ -298,7 +309,7 @@ def _seeds_for_model(model, ct, refs, since: date, today: date) -> list[buffer.S
     ).values_list("object_id", "date", "total_views")
     for object_id, day, views in rows:
         if views:
-            days[object_id][buffer.day_key(day)] = views
+            days[object_id][day_key(day)] = views
     label = f"{ct.app_label}.{ct.model}"
     return [
         buffer.Seed(f"{label}:{pk}", total, unique, days.get(pk, {}))

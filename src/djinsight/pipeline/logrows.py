@@ -16,7 +16,17 @@ from djinsight.models import PageViewDimensionTotal
 from djinsight.pipeline import writes
 from djinsight.pipeline.useragent import parse_agent, referrer_domain
 from djinsight.store import buffer
-from djinsight.store.keys import ObjectName
+from djinsight.store.keys import (
+    ENTRY_IP,
+    ENTRY_OBJECT,
+    ENTRY_PATH,
+    ENTRY_REFERRER,
+    ENTRY_TIME,
+    ENTRY_UNIQUE,
+    ENTRY_USER_AGENT,
+    ENTRY_VISITOR,
+    ObjectName,
+)
 
 VALUE_LENGTH = PageViewDimensionTotal._meta.get_field("value").max_length
 
@@ -56,28 +66,28 @@ def log_rows(logs: list[dict], content_types) -> list[tuple]:
     referrers: dict[str, tuple[str, str]] = {}
     agents: dict[str, tuple[str, str, str, str]] = {}
     for e in logs:
-        name = e["o"]
+        name = e[ENTRY_OBJECT]
         target = objects.get(name, False)
         if target is False:
             target = objects[name] = _target(name, content_types)
         if target is None:
             continue
-        referrer = referrers.get(raw := e.get("ref", ""))
+        referrer = referrers.get(raw := e.get(ENTRY_REFERRER, ""))
         if referrer is None:
             referrer = referrers[raw] = (raw[:2000], referrer_domain(raw[:2000]))
-        agent = agents.get(raw := e.get("ua", ""))
+        agent = agents.get(raw := e.get(ENTRY_USER_AGENT, ""))
         if agent is None:
             agent = agents[raw] = (raw[:500], *parse_agent(raw[:500]))
         rows.append(
             (
                 *target,
-                e.get("path", "")[:2000],
+                e.get(ENTRY_PATH, "")[:2000],
                 *referrer,
                 *agent,
-                int(e["t"]),
-                e.get("ip") or None,
-                e.get("v", "")[:24],
-                e.get("u") == "1",
+                int(e[ENTRY_TIME]),
+                e.get(ENTRY_IP) or None,
+                e.get(ENTRY_VISITOR, "")[:24],
+                e.get(ENTRY_UNIQUE) == "1",
             )
         )
     return rows

@@ -1,4 +1,4 @@
-"""The Redis client djinsight uses, with djinsight's own timeouts."""
+"""The Redis client djinsight uses, with djinsight's own timeouts, and its scripts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 
 from djinsight.conf import settings
 from djinsight.exceptions import ConfigurationError
+from djinsight.store.scripts import Scripts
 
 logger = logging.getLogger("djinsight")
 
@@ -20,6 +21,9 @@ REDIS_CACHE_BACKENDS = (
 )
 
 _clients: dict[tuple, redis.Redis] = {}
+# The scripts registered with each cached client, by its connection pool, which its
+# pipelines share; cleared with the clients, so no script outlives its client.
+_scripts: dict[redis.ConnectionPool, Scripts] = {}
 _lock = threading.Lock()
 
 
@@ -60,16 +64,30 @@ def get_redis(decode_responses: bool = False) -> redis.Redis:
                     health_check_interval=30,
                     decode_responses=decode_responses,
                 )
+                _scripts[client.connection_pool] = Scripts(client)
                 _clients[key] = client
     return client
 
 
+def scripts_for(client: redis.Redis | None = None) -> Scripts:
+    """The scripts registered with ``client`` (default ``get_redis()``) or its pipeline.
+
+    Cached with the client, so their SHAs are computed once per client; a client
+    djinsight did not create gets its own, uncached.
+    """
+    if client is None:
+        client = get_redis()
+    found = _scripts.get(getattr(client, "connection_pool", None))
+    return found if found is not None else Scripts(client)
+
+
 def reset_clients() -> None:
-    """Forget cached clients (after settings change or fork)."""
+    """Forget cached clients and their scripts (after settings change or fork)."""
     with _lock:
         for client in _clients.values():
             client.close()
         _clients.clear()
+        _scripts.clear()
 
 
 class Outage:

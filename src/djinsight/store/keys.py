@@ -1,17 +1,62 @@
-"""Object names and the Redis key layout.
+"""Object names and the Redis layout: keys, and the fields inside them.
 
 An object is named ``app_label.model_name:pk``. Keys keep the specification's
 names (``djinsight:counter:blog.article:5``). With DJINSIGHT_REDIS_CLUSTER the
 prefix gains a hash tag per buffer shard, so every key one script touches lives
 in one Cluster slot.
+
+The field names below are shared by the Lua scripts and the Python that packs
+or reads what they store, and are defined here only: ``scripts.source`` binds
+each one a script uses as a Lua local of the same name.
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from datetime import date
 
 from djinsight.conf import settings
+
+# Stats hash (Keys.stats), per object.
+STATS_FIRST = "f"  # first view, ms since the epoch
+STATS_LAST = "l"  # last view, ms since the epoch
+STATS_DAY = "d:"  # "d:YYYYMMDD": views that local day
+STATS_DAYS = 40  # days kept: covers "this month" and "this week"
+# record.lua prunes day fields older than STATS_DAYS once the hash has more fields
+# than this: the slack makes that a scan every few new days, not every day.
+STATS_PRUNE_ABOVE = STATS_DAYS + 8
+
+# Pending hash (Keys.pending), per shard: "<name>" = views of an unseeded object,
+# "<name>|u" = its unique views, "<name>|d:YYYYMMDD" = its views that day.
+PENDING_UNIQUE = "|u"
+PENDING_DAY = "|d:"
+
+# Stream entry (Keys.stream): one view, as record.lua appends it.
+ENTRY_OBJECT = "o"  # object name
+ENTRY_VISITOR = "v"  # visitor hash
+ENTRY_UNIQUE = "u"  # "1" if a unique view, else "0"
+ENTRY_PENDING = "p"  # "1" if counted in the pending hash (object not seeded), else "0"
+ENTRY_DAY = "d"  # local day, YYYYMMDD
+ENTRY_TIME = "t"  # ms since the epoch
+ENTRY_PATH = "path"
+ENTRY_REFERRER = "ref"
+ENTRY_USER_AGENT = "ua"
+ENTRY_IP = "ip"  # anonymised, or ""
+
+
+def day_key(day: date) -> str:
+    """A day as the scripts name it (YYYYMMDD)."""
+    return day.strftime("%Y%m%d")
+
+
+def parse_day(text: str) -> date:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+
+def pending_fields(name: str, day: str) -> tuple[str, str, str]:
+    """Pending-hash fields of an object's views, unique views and views on ``day``."""
+    return name, name + PENDING_UNIQUE, name + PENDING_DAY + day
 
 
 @dataclass(frozen=True)
@@ -57,16 +102,20 @@ class Keys:
         return f"{self.prefix}session:{visitor}:page:{name.label}:{name.pk}"
 
     def stats(self, name: ObjectName | str) -> str:
-        """Hash: f/l = first/last view (epoch ms), d:YYYYMMDD = views that day."""
+        """Hash: first/last view (epoch ms) and views per day; fields STATS_*."""
         return f"{self.prefix}stats:{name}"
 
     @property
     def stream(self) -> str:
+        """Stream of the views not yet trimmed, one entry each; fields ENTRY_*."""
         return f"{self.prefix}buffer:{self.shard}"
 
     @property
     def pending(self) -> str:
-        """Hash of views not yet flushed for objects whose live counters are unseeded."""
+        """Hash of views not yet flushed for objects whose live counters are unseeded.
+
+        Fields: see ``pending_fields``.
+        """
         return f"{self.prefix}pending:{self.shard}"
 
     @property
