@@ -72,15 +72,15 @@ def api_view(func):
     @functools.wraps(func)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
-            raise _method_not_allowed(request, allow="GET, HEAD")
+            raise _method_not_allowed(request)
         authenticate(request)
         return func(request, *args, **kwargs)
 
     return wrapper
 
 
-def _method_not_allowed(request: HttpRequest, allow: str | None = None) -> MethodNotAllowed:
-    return MethodNotAllowed(f"{request.method} is not allowed; use GET", allow=allow)
+def _method_not_allowed(request: HttpRequest) -> MethodNotAllowed:
+    return MethodNotAllowed(f"{request.method} is not allowed; use GET", allow="GET, HEAD")
 
 
 def _range_dict(rng: DateRange) -> dict:
@@ -205,7 +205,7 @@ def export_data(request):
 def schema(request):
     """The OpenAPI 3 description of this API (public: it holds no data)."""
     if request.method not in ("GET", "HEAD"):
-        return error_response(_method_not_allowed(request))  # no Allow header, as before
+        return error_response(_method_not_allowed(request))
     base = request.path.rsplit("schema/", 1)[0]
     return SafeJsonResponse(openapi_schema(base), json_dumps_params={"indent": 2})
 
