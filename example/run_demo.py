@@ -277,7 +277,39 @@ def final_flush() -> None:
         connections.close_all()
 
 
-def prepare_database(args, fresh: bool) -> None:
+def delete_database(data_dir: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / f"db.sqlite3{suffix}").unlink()
+
+
+def load_prebuilt_schema(data_dir: Path) -> str:
+    """Load example/demo_site/schema.sql into the new database, unless it is out of date."""
+    from demo_site import schema
+    from django.db import connection
+
+    slow = "running every migration instead (about half a minute)"
+    verdict = schema.check()
+    if not verdict.usable:
+        return (
+            f"database: {schema.SCHEMA_SQL.name} is out of date ({', '.join(verdict.problems)}): "
+            f"{slow}; `{schema.REFRESH}` refreshes it"
+        )
+    schema.load(data_dir / "db.sqlite3")
+    if unknown := schema.unknown_applied(connection):
+        connection.close()
+        delete_database(data_dir)
+        return (
+            f"database: {schema.SCHEMA_SQL.name} was made with newer packages than the "
+            f"installed ones ({', '.join(unknown[:3])}{', …' if len(unknown) > 3 else ''}): {slow}"
+        )
+    note = f"database: loaded the prebuilt schema ({schema.SCHEMA_SQL.name})"
+    if pending := schema.pending(connection):
+        note += f"; {len(pending)} newer migration(s) to apply (`{schema.REFRESH}` refreshes it)"
+    return note
+
+
+def prepare_database(args, data_dir: Path, fresh: bool) -> None:
     from demo_site import content
     from django.core.management import call_command
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -285,6 +317,8 @@ def prepare_database(args, fresh: bool) -> None:
     from djinsight.pipeline.schedule import install_periodic_tasks
 
     started = time.monotonic()
+    if fresh:
+        say(load_prebuilt_schema(data_dir))
     call_command("migrate", verbosity=0, interactive=False)
     install_periodic_tasks()
     # honour --flush-interval even when an earlier run created the beat entry
@@ -325,9 +359,7 @@ def ensure_history(args, data_dir: Path) -> None:
         # half a history would be doubled by the next run: start that one from scratch
         connections.close_all()
         forget_redis_state()
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                (data_dir / f"db.sqlite3{suffix}").unlink()
+        delete_database(data_dir)
         raise
     marker.write_text(f"{count}\n")
     say(f"history: {count:,} views in {time.monotonic() - started:.1f}s")
@@ -428,7 +460,7 @@ def main(argv=None) -> int:
         if redis_changed(data_dir, redis_url) or fresh:
             forget_redis_state()
         django_ready = True
-        prepare_database(args, fresh)
+        prepare_database(args, data_dir, fresh)
         from demo_site import content
 
         credentials = content.ensure_admin()
