@@ -20,6 +20,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -283,27 +284,36 @@ def delete_database(data_dir: Path) -> None:
             (data_dir / f"db.sqlite3{suffix}").unlink()
 
 
-def load_prebuilt_schema(data_dir: Path) -> str:
-    """Load example/demo_site/schema.sql into the new database, unless it is out of date."""
+def load_prebuilt_schema(data_dir: Path, sql_path: Path | None = None) -> str:
+    """Load example/demo_site/schema.sql into the new database, unless it is out of date.
+
+    Returns the line to print; when the file cannot be used, no database is
+    left behind and the ``migrate`` that follows runs every migration.
+    """
     from demo_site import schema
     from django.db import connection
 
+    sql_path = sql_path or schema.SCHEMA_SQL
     slow = "running every migration instead (about half a minute)"
-    verdict = schema.check()
+    verdict = schema.check(sql_path)
     if not verdict.usable:
         return (
-            f"database: {schema.SCHEMA_SQL.name} is out of date ({', '.join(verdict.problems)}): "
+            f"database: {sql_path.name} is out of date ({', '.join(verdict.problems)}): "
             f"{slow}; `{schema.REFRESH}` refreshes it"
         )
-    schema.load(data_dir / "db.sqlite3")
+    try:
+        schema.load(data_dir / "db.sqlite3", sql_path)
+    except sqlite3.Error as exc:  # say, an SQLite too old for a statement in it
+        delete_database(data_dir)
+        return f"database: could not load {sql_path.name} ({exc}): {slow}"
     if unknown := schema.unknown_applied(connection):
         connection.close()
         delete_database(data_dir)
         return (
-            f"database: {schema.SCHEMA_SQL.name} was made with newer packages than the "
+            f"database: {sql_path.name} was made with newer packages than the "
             f"installed ones ({', '.join(unknown[:3])}{', …' if len(unknown) > 3 else ''}): {slow}"
         )
-    note = f"database: loaded the prebuilt schema ({schema.SCHEMA_SQL.name})"
+    note = f"database: loaded the prebuilt schema ({sql_path.name})"
     if pending := schema.pending(connection):
         note += f"; {len(pending)} newer migration(s) to apply (`{schema.REFRESH}` refreshes it)"
     return note
@@ -443,7 +453,9 @@ def main(argv=None) -> int:
             return 1
         shutil.rmtree(data_dir)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
-    fresh = not (data_dir / "db.sqlite3").exists()
+    database = data_dir / "db.sqlite3"
+    # an empty file is what a load interrupted before its commit leaves
+    fresh = not database.exists() or database.stat().st_size == 0
     if fresh:
         with contextlib.suppress(FileNotFoundError):
             (data_dir / "history.done").unlink()

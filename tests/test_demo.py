@@ -163,48 +163,56 @@ def test_prebuilt_schema_is_up_to_date_with_this_repositorys_migrations(tmp_path
 
 
 def test_prebuilt_schema_out_of_date_is_refused_or_completed(tmp_path):
-    """A changed migration refuses the file; a new one is applied after it; a future one too."""
+    """A changed migration, an unknown applied one or a broken file: every migration runs.
+
+    A migration newer than the file is left to the migrate that follows the load.
+    """
     header, body = SCHEMA_SQL.read_text().split("\nCREATE TABLE", 1)
-    changed = tmp_path / "changed.sql"
-    changed.write_text(
-        re.sub(r"(-- migration blog\.0001_initial sha256=)\w+", r"\g<1>" + "0" * 64, header)
-        + "\nCREATE TABLE"
+    body = "\nCREATE TABLE" + body
+    variants = {
+        "changed": re.sub(r"(blog\.0001_initial sha256=)\w+", r"\g<1>" + "0" * 64, header) + body,
+        "older": re.sub(r"-- migration shop\.0001_initial sha256=\w+\n?", "", header) + body,
+        "future": header
         + body
-    )
-    older = tmp_path / "older.sql"
-    older.write_text(
-        re.sub(r"-- migration shop\.0001_initial sha256=\w+\n?", "", header)
-        + "\nCREATE TABLE"
-        + body
-    )
-    verdicts = _in_demo_django(
+        + "INSERT INTO \"django_migrations\" VALUES(9999,'wagtailcore','9999_from_the_future',"
+        "'2000-01-01 00:00:00');\n",
+        "broken": header + body.replace("CREATE TABLE", "CREATE TABEL", 1),
+    }
+    for name, text in variants.items():
+        (tmp_path / f"{name}.sql").write_text(text)
+    data_dir = tmp_path / "data"
+    out = _in_demo_django(
         f"""
         from pathlib import Path
-        from django.db import connection
+        import run_demo
         from demo_site import schema
+        files, data_dir = Path({str(tmp_path)!r}), Path({str(data_dir)!r})
         out = {{}}
         for name in ("changed", "older"):
-            v = schema.check(Path({str(tmp_path)!r}) / f"{{name}}.sql")
+            v = schema.check(files / f"{{name}}.sql")
             out[name] = [v.usable, v.problems, v.newer]
         v = schema.check()
         out["shipped"] = [v.usable, v.problems, v.newer]
-        schema.load(Path({str(tmp_path)!r}) / "db.sqlite3")
-        out["unknown_before"] = schema.unknown_applied(connection)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO django_migrations (app, name, applied) "
-                "VALUES ('wagtailcore', '9999_from_the_future', '2000-01-01')"
-            )
-        out["unknown_after"] = schema.unknown_applied(connection)
+        for name in ("changed", "future", "broken"):
+            note = run_demo.load_prebuilt_schema(data_dir, files / f"{{name}}.sql")
+            out[f"{{name}} note"] = [note, (data_dir / "db.sqlite3").exists()]
         print(json.dumps(out))
         """,
-        tmp_path,
+        data_dir,
     )
-    assert verdicts["changed"] == [False, ["blog.0001_initial changed"], []]
-    assert verdicts["older"] == [True, [], ["shop.0001_initial"]]
-    assert verdicts["shipped"] == [True, [], []]
-    assert verdicts["unknown_before"] == []
-    assert verdicts["unknown_after"] == ["wagtailcore.9999_from_the_future"]
+    assert out["changed"] == [False, ["blog.0001_initial changed"], []]
+    assert out["older"] == [True, [], ["shop.0001_initial"]]
+    assert out["shipped"] == [True, [], []]
+    every = "running every migration instead"
+    note, left = out["changed note"]
+    assert note.startswith("database: changed.sql is out of date (blog.0001_initial changed)")
+    assert every in note and "make demo-schema" in note and not left
+    note, left = out["future note"]
+    assert "made with newer packages" in note and "wagtailcore.9999_from_the_future" in note
+    assert every in note and not left
+    note, left = out["broken note"]
+    assert note.startswith("database: could not load broken.sql (") and every in note
+    assert not left
 
 
 def _database_facts(path: Path) -> dict:
