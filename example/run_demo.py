@@ -151,8 +151,12 @@ class Stack:
             process.wait(5)
 
 
-class Stop(Exception):
-    """SIGINT or SIGTERM arrived."""
+class Stop(BaseException):
+    """SIGINT or SIGTERM arrived.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception``
+    (the live traffic's guard, say) swallows a Ctrl-C that lands inside it.
+    """
 
 
 def _on_signal(signum, frame):
@@ -498,9 +502,9 @@ def main(argv=None) -> int:
         say(f"error: {exc}")
         status = 1
     finally:
-        signal.signal(
-            signal.SIGINT, signal.SIG_IGN
-        )  # a second Ctrl-C must not cut the cleanup short
+        # a second Ctrl-C (or SIGTERM) must not cut the cleanup short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop(before_redis=final_flush if django_ready else None)
         say("all demo processes stopped.")
     return status

