@@ -9,7 +9,7 @@ export DJINSIGHT_TEST_POSTGRES ?= 127.0.0.1:5432
 export DJINSIGHT_TEST_MYSQL ?= 127.0.0.1:3306
 export DJINSIGHT_TEST_REDIS ?= redis://127.0.0.1:6379/15
 
-.PHONY: help venv demo-venv system-deps test test-django6 demo demo-schema screenshots bench lint clean
+.PHONY: help venv system-deps test test-django6 demo screenshots bench lint clean
 
 help:
 	@echo "make demo         run the demo site (own venv, SQLite, embedded Redis when REDIS_URL is unset)"
@@ -50,6 +50,7 @@ test-django6: system-deps
 DEMO_VENV ?= .venv-demo
 DEMO_EXTRAS := wagtail,useragent
 DEMO_PY := $(DEMO_VENV)/bin/python
+.PHONY: demo-venv demo-schema
 
 $(DEMO_VENV)/.installed: pyproject.toml example/requirements.txt
 	$(PYTHON) -m venv $(DEMO_VENV)
