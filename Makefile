@@ -43,7 +43,7 @@ test-django6: system-deps
 	DJINSIGHT_TEST_DB=sqlite .venv-dj6/bin/python -m pytest $(PYTEST_ARGS) -m "not browser and not demo and not slow and not celery"
 
 # The demo's own environment: djinsight with the extras the demo uses and
-# example/requirements.txt, all from wheels: no system package, no test or
+# example/requirements.txt (all wheels on Linux x86-64): no system package, no test or
 # bench extras (mysqlclient needs the MariaDB headers). pip's log of the
 # install is kept in $(DEMO_VENV)/pip-install.log. 'pip>=21.3' (editable
 # installs of a pyproject-only package) costs nothing when pip is already newer.
