@@ -65,7 +65,10 @@ redis.call('ZADD', KEYS[7], ts, ARGV[1])
 return unique
 """
 
-AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+)
 SHARDS = 4
 
 
@@ -100,7 +103,10 @@ def call(name: str, visitor: str, ts: int, day: str, prune: str = "20000101") ->
 
 
 def workload(views: int, objects: int, seed: int = 1) -> list[tuple[list, list]]:
-    """Views over ``objects`` objects, 20% repeating a recent (visitor, object) pair, ts increasing."""
+    """Views over ``objects`` objects, ts increasing.
+
+    20% of them repeat a recent (visitor, object) pair.
+    """
     rng = random.Random(seed)
     now = int(time.time() * 1000)
     recent: list[tuple[str, str]] = []
@@ -229,7 +235,8 @@ def main() -> int:
                 time.sleep(0.05)
         equal, diff = same_state(client)
         print(
-            f"same keys and values after the check sequence (objects index scores = last view): {equal}"
+            "same keys and values after the check sequence "
+            f"(objects index scores = last view): {equal}"
         )
         for key, (before, after) in sorted(diff.items()):
             print(f"  {key}: baseline {before!r}\n  {' ' * len(key)}  current  {after!r}")

@@ -16,7 +16,7 @@ from djinsight.models import (
     PageViewSummary,
     PageViewWeeklySummary,
 )
-from djinsight.pipeline import flush
+from djinsight.pipeline import flush, writes
 from djinsight.stats.figures import get_stats
 from djinsight.store.keys import Keys
 from tests.conftest import FIGURES, beacon, spawn, visitor
@@ -141,7 +141,7 @@ def test_redis_entries_never_trimmed_before_commit(redis_client, monkeypatch):
     def broken(rows):
         raise RuntimeError("database write failed")
 
-    monkeypatch.setattr(sql, "upsert_summaries", broken)
+    monkeypatch.setattr(writes, "upsert_summaries", broken)
     with pytest.raises(RuntimeError):
         flush.process_pageviews()
     monkeypatch.undo()

@@ -56,7 +56,10 @@ def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
 
 
 def rebuild_daily_totals(since=None) -> int:
-    """Recompute the per-type daily totals from the daily summaries (all days, or from ``since``)."""
+    """Recompute the per-type daily totals from the daily summaries.
+
+    All days, or the days from ``since`` on.
+    """
     summaries = PageViewSummary.objects.all()
     totals = PageViewDailyTotal.objects.all()
     if since is not None:

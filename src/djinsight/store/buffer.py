@@ -122,7 +122,8 @@ while a <= #ARGV do
     local stored = {}
     for i = 1, ndays do stored[ARGV[a + 2 + 2 * i]] = tonumber(ARGV[a + 3 + 2 * i]) end
     for _, day in ipairs(window) do
-      local n = (stored[day] or 0) + tonumber(redis.call('HGET', KEYS[2], name .. '|d:' .. day) or '0')
+      local n = (stored[day] or 0)
+        + tonumber(redis.call('HGET', KEYS[2], name .. '|d:' .. day) or '0')
       if n > 0 then redis.call('HSET', KEYS[k + 2], 'd:' .. day, n) end
     end
   end
