@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.urls import NoReverseMatch, reverse
 
 
@@ -28,7 +29,7 @@ def resolve(rows: Iterable) -> None:
     for r in rows:
         if _names_object(r):
             wanted[r.content_type_id].add(r.object_id)
-    objects: dict[tuple[int, str], object] = {}
+    objects: dict[tuple[int, str], Model] = {}
     for ct_id, pks in wanted.items():
         ct = cts.get(ct_id)
         model = ct.model_class() if ct else None
@@ -40,8 +41,8 @@ def resolve(rows: Iterable) -> None:
                 valid.append(model._meta.pk.to_python(pk))
             except (ValidationError, ValueError, TypeError):
                 continue
-        for obj in model._default_manager.filter(pk__in=valid):
-            objects[(ct_id, str(obj.pk))] = obj
+        for instance in model._default_manager.filter(pk__in=valid):
+            objects[(ct_id, str(instance.pk))] = instance
     for r in rows:
         ct = cts.get(r.content_type_id)
         r.label = f"{ct.app_label}.{ct.model}" if ct else str(r.content_type_id)

@@ -10,9 +10,11 @@ never trims twice. See docs/architecture.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
+from typing import cast
 
 from redis.exceptions import NoScriptError
 
@@ -291,10 +293,10 @@ class Seed:
 def trim(
     shard: int,
     watermark: str,
-    seeds: list[Seed] = (),
+    seeds: Sequence[Seed] = (),
     after: str = "",
     decrements: dict[str, int] | None = None,
-    window: list[str] = (),
+    window: Sequence[str] = (),
     client=None,
 ) -> bool:
     """Drop applied entries up to ``watermark`` and seed live counters; idempotent.
@@ -394,6 +396,7 @@ def _live_row(row: list, days: list[date]) -> LiveRow:
 def read_entries(shard: int, after: str, count: int) -> list[tuple[str, dict]]:
     """Stream entries of ``shard`` strictly after ``after``, oldest first."""
     start = "-" if after == "0-0" else "(" + after
-    return get_redis(decode_responses=True).xrange(
+    entries = get_redis(decode_responses=True).xrange(
         Keys(shard).stream, min=start, max="+", count=count
     )
+    return cast("list[tuple[str, dict]]", entries)  # decode_responses: ids and fields are str

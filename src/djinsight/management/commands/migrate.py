@@ -13,5 +13,6 @@ ALIASES = {"djInsight": "djinsight"}
 class Command(DjangoMigrate):
     def handle(self, *args, **options):
         label = options.get("app_label")
-        options["app_label"] = ALIASES.get(label, label)
+        if label in ALIASES:
+            options["app_label"] = ALIASES[label]
         return super().handle(*args, **options)
