@@ -9,11 +9,18 @@ export DJINSIGHT_TEST_POSTGRES ?= 127.0.0.1:5432
 export DJINSIGHT_TEST_MYSQL ?= 127.0.0.1:3306
 export DJINSIGHT_TEST_REDIS ?= redis://127.0.0.1:6379/15
 
-.PHONY: help venv system-deps test test-django6 demo screenshots bench lint clean
+# nox (noxfile.py) runs the checks and the test matrix, each leg in its own
+# virtualenv under .nox/; this one only holds nox and uv.
+NOX_VENV ?= .venv-nox
+NOX := $(NOX_VENV)/bin/nox
+
+.PHONY: help venv nox system-deps test test-django6 demo screenshots bench lint js clean
 
 help:
 	@echo "make demo         run the demo site (own venv, SQLite, embedded Redis when REDIS_URL is unset)"
-	@echo "make test         run the tests on $(TEST_DATABASES)"
+	@echo "make test         run the test matrix (noxfile.py) on $(TEST_DATABASES)"
+	@echo "make lint         ruff check, ruff format --check, mypy and the wheel's contents"
+	@echo "make js           rebuild static/djinsight/tracker.min.js from tracker.js"
 	@echo "make bench        run the benchmarks, printing ratios to a baseline"
 	@echo "make screenshots  capture the demo's screens to docs/images/"
 
@@ -30,17 +37,22 @@ venv: $(VENV)/.installed
 system-deps:
 	@sh scripts/system-deps.sh
 
-test: system-deps venv
-	@TEST_DATABASES="$(TEST_DATABASES)" sh scripts/run-tests.sh $(PY) $(PYTEST_ARGS)
+$(NOX_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(NOX_VENV)
+	$(NOX_VENV)/bin/pip install -q --upgrade pip
+	$(NOX_VENV)/bin/pip install -q --group nox
+	touch $@
 
-# Django 6 needs Python 3.12+: a second virtualenv, SQLite, everything but browser/demo/crash tests.
-PY312 ?= $(shell sh scripts/find-python312.sh)
-test-django6: system-deps
-	@if [ -z "$(PY312)" ]; then echo "no Python 3.12+ found: skipping the Django 6 run"; exit 0; fi; \
-	set -e; [ -f .venv-dj6/.installed ] || { $(PY312) -m venv .venv-dj6; .venv-dj6/bin/pip install -q --upgrade pip; \
-	  .venv-dj6/bin/pip install -q 'django>=6,<7' -e '.[test,wagtail,useragent]'; touch .venv-dj6/.installed; }; \
-	echo "=== tests on Django $$(.venv-dj6/bin/python -m django --version), $$(.venv-dj6/bin/python --version) ==="; \
-	DJINSIGHT_TEST_DB=sqlite .venv-dj6/bin/python -m pytest $(PYTEST_ARGS) -m "not browser and not demo and not slow and not celery"
+nox: $(NOX_VENV)/.installed
+
+# Every leg of the matrix (noxfile.py); one leg: make test NOX_SESSIONS="tests(lts)".
+NOX_SESSIONS ?= tests
+test: system-deps nox
+	TEST_DATABASES="$(TEST_DATABASES)" $(NOX) -s "$(NOX_SESSIONS)" -- $(PYTEST_ARGS)
+
+# Django 6 on Python 3.13 with the latest Wagtail (SQLite and PostgreSQL).
+test-django6: system-deps nox
+	TEST_DATABASES="$(TEST_DATABASES)" $(NOX) -s "tests(latest)" -- $(PYTEST_ARGS)
 
 # The demo's own environment: djinsight with the extras the demo uses and
 # example/requirements.txt (all wheels on Linux x86-64): no system package, no test or
@@ -74,8 +86,11 @@ screenshots: system-deps venv
 bench: system-deps venv
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-lint: venv
-	$(VENV)/bin/ruff check src tests
+lint: nox
+	$(NOX) -s lint types
+
+js: nox
+	$(NOX) -s js
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) .venv-dj6 .demo .bench
+	rm -rf $(VENV) $(DEMO_VENV) $(NOX_VENV) .nox .demo .bench

@@ -71,7 +71,8 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
         for first in range(0, logs, chunk):
             last = min(logs, first + chunk) - 1
             cursor.execute(
-                f"INSERT INTO {PageViewLog._meta.db_table} (content_type_id, object_id, viewed_at, path, "
+                f"INSERT INTO {PageViewLog._meta.db_table} "
+                "(content_type_id, object_id, viewed_at, path, "
                 "referrer, user_agent, visitor, is_unique, referrer_domain, browser, os, device) "
                 "SELECT %s, k::text, now() - make_interval(secs => %s::float8 * (%s - i) / %s), "
                 "'/items/' || k || '/', "
@@ -83,7 +84,8 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
                 [ct, DAYS * 86400, logs, logs, OBJECTS, first, last],
             )
             print(f"  {last + 1:,} of {logs:,} logs", flush=True)
-        # The daily dimension totals the flush writes with the logs, here in SQL (bench settings: UTC).
+        # The daily dimension totals the flush writes with the logs, here in SQL
+        # (bench settings: UTC).
         day = "(viewed_at AT TIME ZONE 'UTC')::date"
         for dimension in ("referrer_domain", "path", "browser", "os", "device", "hour"):
             value = (
@@ -92,7 +94,8 @@ def load(logs: int, summaries: int, chunk: int = 1_000_000) -> None:
                 else f"left({dimension}, 255)"
             )
             cursor.execute(
-                f"INSERT INTO {PageViewDimensionTotal._meta.db_table} (dimension, date, value, views) "
+                f"INSERT INTO {PageViewDimensionTotal._meta.db_table} "
+                "(dimension, date, value, views) "
                 f"SELECT %s, {day}, {value}, count(*) FROM {PageViewLog._meta.db_table} "
                 f"WHERE {value} <> '' GROUP BY 2, 3",
                 [dimension],
@@ -168,9 +171,8 @@ def main() -> int:
         call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
         started = time.monotonic()
         load(args.logs, args.summaries)
-        print(
-            f"loaded {args.logs:,} logs and ~{args.summaries:,} summaries in {time.monotonic() - started:.0f}s"
-        )
+        seconds = time.monotonic() - started
+        print(f"loaded {args.logs:,} logs and ~{args.summaries:,} summaries in {seconds:.0f}s")
         timings = measure(args.rounds)
     finally:
         if not args.keep_db:

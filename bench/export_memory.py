@@ -120,7 +120,8 @@ def main() -> int:
         print(f"| {rows:,} | {r['seconds']:.1f} | {r['rss_mib']:.0f} | {r['heap_mib']:.1f} |")
     print(
         f"ratio large/small: RSS {best[args.rows]['rss_mib'] / best[small]['rss_mib']:.2f}x, "
-        f"heap {best[args.rows]['heap_mib'] / best[small]['heap_mib']:.2f}x, rows {args.rows / small:.0f}x"
+        f"heap {best[args.rows]['heap_mib'] / best[small]['heap_mib']:.2f}x, "
+        f"rows {args.rows / small:.0f}x"
     )
     return 0
 

@@ -261,6 +261,10 @@ def interleave(variants: dict, rounds: int) -> dict[str, list[dict]]:
     return results
 
 
+def _median_ratio(runs: list[dict], base: list[dict], figure: str) -> float:
+    return statistics.median(r[figure] / b[figure] for r, b in zip(runs, base, strict=True))
+
+
 def summary(results: dict[str, list[dict]], floor: str = "floor") -> dict:
     """Medians per variant, and medians of the per-round ratios to the floor."""
     base = results[floor]
@@ -270,9 +274,10 @@ def summary(results: dict[str, list[dict]], floor: str = "floor") -> dict:
             "rps": statistics.median(r["rps"] for r in runs),
             "p50_ms": statistics.median(r["p50_us"] for r in runs) / 1000,
             "p99_ms": statistics.median(r["p99_us"] for r in runs) / 1000,
-            "rps_ratio": statistics.median(r["rps"] / b["rps"] for r, b in zip(runs, base)),
-            "p50_ratio": statistics.median(r["p50_us"] / b["p50_us"] for r, b in zip(runs, base)),
-            "p99_ratio": statistics.median(r["p99_us"] / b["p99_us"] for r, b in zip(runs, base)),
+            # interleave() gives every variant one result per round
+            "rps_ratio": _median_ratio(runs, base, "rps"),
+            "p50_ratio": _median_ratio(runs, base, "p50_us"),
+            "p99_ratio": _median_ratio(runs, base, "p99_us"),
             "non_2xx": sum(r["status_errors"] for r in runs),
             "socket_errors": sum(
                 r["connect"] + r["read"] + r["write"] + r["timeout"] for r in runs
@@ -380,7 +385,10 @@ def bench_record(ns, port: int, results: dict) -> None:
 
 
 def fastpath_calls(body: str) -> dict:
-    """SQL queries and Redis round trips of one beacon through djinsight.tracking.fastpath, in process."""
+    """SQL queries and Redis round trips of one beacon through the WSGI fast path, in process.
+
+    The fast path is ``djinsight.tracking.fastpath``.
+    """
     import io
     from wsgiref.util import setup_testing_defaults
 
@@ -490,7 +498,7 @@ def reset_store(client) -> None:
 
 
 def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
-    """Load the buffer once, flush it with raw logs on; restore the same buffer, flush with them off."""
+    """Load the buffer once and flush it with raw logs on; restore it, flush with them off."""
     import redis as redis_lib
     from django.db.models import Sum
 
@@ -531,11 +539,13 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
         if raw:
             if loaded["views"] < ns.views:
                 log(
-                    f"  load budget ({ns.max_load_seconds}s) spent: {loaded['views']:,} views buffered"
+                    f"  load budget ({ns.max_load_seconds}s) spent: "
+                    f"{loaded['views']:,} views buffered"
                 )
                 ns.views = loaded["views"]
+            rate = loaded["views"] / loaded["seconds"]
             log(
-                f"  loaded in {loaded['seconds']:.1f}s ({loaded['views'] / loaded['seconds']:,.0f} views/s "
+                f"  loaded in {loaded['seconds']:.1f}s ({rate:,.0f} views/s "
                 f"client-side); Redis used {after['cpu'] - before['cpu']:.1f} CPU-s"
             )
         env = dict(os.environ, BENCH_RAW_LOGS="1" if raw else "0")
@@ -555,7 +565,9 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
         results["flush"][tag] = flushed
         log(
             f"  flushed {flushed['views']:,} views in {flushed['seconds']:.1f}s = "
-            f"{flushed['views_per_s']:,.0f} views/s with {ns.flushers} flushers ({flushed['views_per_cpu_s']:,.0f} per flusher CPU-s), peak RSS {flushed['peak_rss_kib'] / 1024:.0f} MiB"
+            f"{flushed['views_per_s']:,.0f} views/s with {ns.flushers} flushers "
+            f"({flushed['views_per_cpu_s']:,.0f} per flusher CPU-s), "
+            f"peak RSS {flushed['peak_rss_kib'] / 1024:.0f} MiB"
             f"; stored {stored:,}, summaries {summed:,}, logs {logs:,}"
         )
         if raw:
@@ -604,7 +616,8 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
                 f"  Redis: {r['script_usec_per_call']} us per record script = "
                 f"{r['script_capacity_views_per_s']:,.0f} views/s per Redis core; "
                 f"{r['bytes_per_buffered_view']:.0f} B per buffered view, "
-                f"{r['bytes_per_unique_mark']:.0f} B per unique mark, {r['bytes_per_object']:.0f} B per object"
+                f"{r['bytes_per_unique_mark']:.0f} B per unique mark, "
+                f"{r['bytes_per_object']:.0f} B per object"
             )
     get_redis().close()
 
@@ -612,7 +625,8 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
 def bench_dashboard(ns, results: dict) -> None:
     """bench/dashboard_queries.py in its own process and database."""
     log(
-        f"dashboard: loading {ns.logs:,} raw logs and {ns.summaries:,} summaries, then timing queries"
+        f"dashboard: loading {ns.logs:,} raw logs and {ns.summaries:,} summaries, "
+        "then timing queries"
     )
     out_file = WORK / "dashboard.json"
     env = dict(os.environ, BENCH_DB_NAME="djinsight_bench_dashboard")
@@ -928,7 +942,8 @@ def table(results: dict, ns) -> str:
         rows.append(("Dashboard queries", "", "skipped", "", "p95 < 100 ms", "not measured"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
-        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |" for row in rows
+        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
+        for row in rows
     ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)

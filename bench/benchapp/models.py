@@ -11,5 +11,8 @@ class Item(models.Model, PageViewStatisticsMixin):
     class Meta:
         app_label = "benchapp"
 
+    def __str__(self) -> str:
+        return self.title or f"Item {self.pk}"
+
     def get_absolute_url(self) -> str:
         return f"/items/{self.pk}/"

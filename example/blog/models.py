@@ -24,8 +24,8 @@ class Article(models.Model, PageViewStatisticsMixin):
     content = models.TextField()
     published_at = models.DateTimeField(auto_now_add=True)
 
-    def get_absolute_url(self):
-        return reverse("article_detail", kwargs={"slug": self.slug})
-
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        return reverse("article_detail", kwargs={"slug": self.slug})

@@ -11,14 +11,14 @@ class Course(models.Model, PageViewStatisticsMixin):
     instructor = models.CharField(max_length=100)
     difficulty = models.CharField(max_length=50)
 
+    def __str__(self):
+        return self.title
+
     def get_absolute_url(self):
         return reverse("course_detail", kwargs={"slug": self.slug})
 
     def get_display_name(self):
         return f"Course: {self.title} by {self.instructor}"
-
-    def __str__(self):
-        return self.title
 
 
 class Document(models.Model, PageViewStatisticsMixin):
@@ -26,11 +26,11 @@ class Document(models.Model, PageViewStatisticsMixin):
     file = models.FileField(upload_to="documents/")
     category = models.CharField(max_length=100)
 
+    def __str__(self):
+        return self.title
+
     def get_absolute_url(self):
         return reverse("document_view", kwargs={"pk": self.pk})
 
     def get_display_name(self):
         return f"Document: {self.title}"
-
-    def __str__(self):
-        return self.title

@@ -11,11 +11,11 @@ class Product(models.Model, PageViewStatisticsMixin):
     price = models.DecimalField(max_digits=10, decimal_places=2)
     description = models.TextField()
 
-    def get_absolute_url(self):
-        return reverse("product_detail", kwargs={"slug": self.slug})
-
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("product_detail", kwargs={"slug": self.slug})
 
 
 # E-commerce example
@@ -26,8 +26,8 @@ class Category(models.Model, PageViewStatisticsMixin):
     class Meta:
         verbose_name_plural = "categories"
 
-    def get_absolute_url(self):
-        return reverse("category_detail", kwargs={"slug": self.slug})
-
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("category_detail", kwargs={"slug": self.slug})

@@ -55,7 +55,7 @@ class PageViewLogAdmin(ReadOnlyAdmin):
     ordering = ("-viewed_at",)
 
     @property
-    def date_hierarchy(self) -> str | None:
+    def date_hierarchy(self) -> str | None:  # type: ignore[override]  # read like the attribute
         # MySQL/MariaDB without time-zone tables cannot bucket datetimes by local day
         try:
             return "viewed_at" if connection.features.has_zoneinfo_database else None

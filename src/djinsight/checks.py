@@ -27,7 +27,7 @@ RULES = [
     (
         "E005",
         "REDIS_TIMEOUT",
-        lambda v: isinstance(v, Real) and not isinstance(v, bool) and v > 0,
+        lambda v: isinstance(v, Real) and not isinstance(v, bool) and float(v) > 0,
         "a positive number of seconds, such as 5",
     ),
     (

@@ -96,6 +96,7 @@ class ViewStatsQuerySet(models.QuerySet):
         """Objects whose views grew most against the ``days`` before (``.views``,
         ``.previous_views``, ``.growth``); only objects that grew."""
         since, until = period_bounds(days)
+        assert since is not None and until is not None  # a number of days is bounded
         before = (since - timedelta(days=days), since - timedelta(days=1))
         return (
             self.with_views((since, until))

@@ -1,4 +1,6 @@
-"""Public path of the periodic-task schedule (``djinsight.schedule.beat_schedule`` in Celery settings).
+"""Public path of the periodic-task schedule.
+
+Celery settings name ``djinsight.schedule.beat_schedule``.
 
 The code lives in ``djinsight.pipeline.schedule``.
 """

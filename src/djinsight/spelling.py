@@ -102,7 +102,7 @@ def next_migrate_command() -> type:
 
 
 def migrate_command() -> type:
-    """``migrate`` that also accepts the label ``djInsight``, built on :func:`next_migrate_command`."""
+    """``migrate`` that also accepts the label ``djInsight`` (see :func:`next_migrate_command`)."""
     base = next_migrate_command()
 
     class Command(base):  # type: ignore[misc, valid-type]

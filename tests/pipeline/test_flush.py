@@ -258,7 +258,8 @@ def test_live_total_exact_after_every_small_batch_of_unseeded_views(client, redi
     for k in range(10):
         beacon(client, items[k % 2], **visitor(k % 3))
     flush.ensure_ledger()
-    expected = {ObjectName.of(a): s.total_views for a, s in zip(items, get_stats(items).values())}
+    stats = get_stats(items).values()
+    expected = {ObjectName.of(a): s.total_views for a, s in zip(items, stats, strict=True)}
     while True:
         applied = [flush.flush_batch(s, 3) for s in range(4)]
         fresh = list(Article.objects.order_by("pk"))
@@ -324,7 +325,8 @@ def test_dimension_totals_match_a_rebuild_from_the_logs(client, settings, zone):
     a, b = articles(2)
     agents = [
         "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+        "Mobile/15E148 Safari/604.1",
     ]
     for k in range(6):
         beacon(

@@ -12,7 +12,7 @@ from djinsight.models import PageViewSummary
 from djinsight.pipeline import flush
 from djinsight.stats.formatting import format_view_count
 from djinsight.store.client import get_redis, outage, reset_clients
-from tests.conftest import FIGURES, beacon, visitor
+from tests.conftest import FIGURES, ROOT, beacon, visitor
 from tests.testapp.models import Article, Product
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +230,28 @@ def test_tracker_script_is_small():
     size = len(gzip.compress(path.read_bytes(), compresslevel=9))
     FIGURES.append(f"tracker.min.js: {path.stat().st_size} bytes minified, {size} bytes gzipped")
     assert size <= 600
+
+
+def test_minified_scripts_are_the_build_of_their_sources():
+    """tracker.min.js is what ``make js`` (scripts/build_js.py) makes of tracker.js today."""
+    import importlib.util
+    import os
+
+    try:
+        import calmjs.parse  # noqa: F401
+    except ImportError:
+        if os.environ.get("DJINSIGHT_REQUIRE_SERVICES") == "1":
+            pytest.fail("calmjs.parse is missing and DJINSIGHT_REQUIRE_SERVICES=1")
+        pytest.skip("calmjs.parse is missing (pip install -e '.[test]')")
+
+    spec = importlib.util.spec_from_file_location("build_js", ROOT / "scripts" / "build_js.py")
+    build_js = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_js)
+    assert build_js.BUILDS
+    for source, target in build_js.BUILDS.items():
+        built = build_js.minify((build_js.STATIC / source).read_text(encoding="utf-8"))
+        shipped = (build_js.STATIC / target).read_text(encoding="utf-8")
+        assert shipped == built, f"{target} is not the build of {source}: run `make js`"
 
 
 # --- live counter, stats display, widget --------------------------------------------

@@ -1,6 +1,7 @@
 """I6: every kind of bad beacon gets a clear 4xx JSON error and writes nothing."""
 
 import json
+import sys
 import time
 
 import pytest
@@ -33,7 +34,9 @@ CASES = [
         "deeply nested json",
         lambda ref: b'{"a":' + b"[" * 1500 + b"]" * 1500 + b"}",
         400,
-        "invalid_json",
+        # Python 3.13's decoder takes ~20,000 levels, more than fit in MAX_BODY_BYTES:
+        # there the body parses, and it names no object.
+        "invalid_json" if sys.version_info < (3, 13) else "invalid_reference",
     ),
     ("missing ref", lambda ref: {"url": "/"}, 400, "invalid_reference"),
     ("ref is a number", lambda ref: {"ref": 5}, 400, "invalid_reference"),

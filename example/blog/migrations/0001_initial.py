@@ -7,12 +7,16 @@ from django.db import migrations, models
 
 import djinsight.models
 
+# Wagtail 8 makes the page model swappable (WAGTAIL_PAGE_MODEL); 7.4 LTS has no such setting.
+PAGE_MODEL = getattr(settings, "WAGTAIL_PAGE_MODEL", "wagtailcore.page")
+
 
 class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("wagtailcore", "0098_apitoken"),
+        # The latest migration Wagtail 7.4 LTS and 8.x both have (0098 is 8.x only).
+        ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
     ]
 
     operations = [
@@ -71,7 +75,7 @@ class Migration(migrations.Migration):
                         parent_link=True,
                         primary_key=True,
                         serialize=False,
-                        to=settings.WAGTAIL_PAGE_MODEL,
+                        to=PAGE_MODEL,
                     ),
                 ),
                 ("introduction", models.TextField(blank=True)),

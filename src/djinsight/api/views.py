@@ -111,8 +111,11 @@ def _clean_pk(content_type, object_id: str) -> str:
 def object_stats(request, content_type: str, object_id: str):
     """Live figures for one object (includes views not flushed yet)."""
     ct = parse_content_type(content_type)
+    assert ct is not None  # the URL pattern gives a non-empty label
     pk = _clean_pk(ct, object_id)
-    obj = ct.model_class()._default_manager.filter(pk=pk).first()
+    model = ct.model_class()
+    assert model is not None  # parse_content_type checked it is a tracked model
+    obj = model._default_manager.filter(pk=pk).first()
     if obj is None:
         raise NotFound(message=f"no {ct.app_label}.{ct.model} with id {pk!r}")
     return SafeJsonResponse(

@@ -1,1 +1,4 @@
-"""Redis to the database: the flush, its SQL writes, raw log rows, rollup rebuilds, cleanup and the schedule."""
+"""Redis to the database.
+
+The flush, its SQL writes, raw log rows, rollup rebuilds, cleanup and the schedule.
+"""

@@ -67,9 +67,9 @@ def log_rows(logs: list[dict], content_types) -> list[tuple]:
     agents: dict[str, tuple[str, str, str, str]] = {}
     for e in logs:
         name = e[ENTRY_OBJECT]
-        target = objects.get(name, False)
-        if target is False:
-            target = objects[name] = _target(name, content_types)
+        if name not in objects:
+            objects[name] = _target(name, content_types)
+        target = objects[name]
         if target is None:
             continue
         referrer = referrers.get(raw := e.get(ENTRY_REFERRER, ""))

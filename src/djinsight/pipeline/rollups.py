@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Func, Q, Sum
 from django.db.models.functions import ExtractHour, Left, TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -57,7 +57,10 @@ def generate_summaries(days: int | None = None, rebuild: bool = False) -> int:
 
 
 def rebuild_daily_totals(since=None) -> int:
-    """Rebuild the per-type daily totals from the daily summaries (all days, or from ``since``)."""
+    """Recompute the per-type daily totals from the daily summaries.
+
+    All days, or the days from ``since`` on.
+    """
     summaries = PageViewSummary.objects.all()
     totals = PageViewDailyTotal.objects.all()
     if since is not None:
@@ -128,7 +131,9 @@ def rebuild_dimension_totals(log_model, total_model, since=None, using: str = "d
     if since is not None:
         logs, totals = logs.filter(day__gte=since), totals.filter(date__gte=since)
     length = total_model._meta.get_field("value").max_length
-    values = {name: Left(name, length) for name in PageViewDimensionTotal.LOG_DIMENSIONS}
+    values: dict[str, Func] = {
+        name: Left(name, length) for name in PageViewDimensionTotal.LOG_DIMENSIONS
+    }
     values["hour"] = ExtractHour("viewed_at", tzinfo=tz)  # an integer, written as "00"–"23"
     with transaction.atomic(using=using):
         totals.delete()

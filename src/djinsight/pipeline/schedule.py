@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from djinsight.conf import settings
 
 TASKS = {
@@ -70,10 +72,9 @@ def on_post_migrate(sender, app_config=None, using="default", **kwargs) -> None:
     tables = connections[using].introspection.table_names()
     if "django_celery_beat_periodictask" not in tables:
         return
-    try:
+    # beat's own migrations not applied yet: the command can do it later
+    with contextlib.suppress(DatabaseError):
         install_periodic_tasks()
-    except DatabaseError:  # beat's own migrations not applied yet; the command can do it later
-        pass
 
 
 def on_beat_init(sender, **kwargs) -> None:

@@ -186,9 +186,9 @@ def insert_logs(rows: Sequence[tuple]) -> None:
     table = connection.ops.quote_name(PageViewLog._meta.db_table)
     columns = ", ".join(LOG_COLUMNS)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                copy.write(copy_text(rows))
+        copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            copy.write(copy_text(rows))
         return
     placeholders = "(" + ", ".join(["%s"] * len(LOG_COLUMNS)) + ")"
     for chunk in _chunks(rows):

@@ -1,1 +1,4 @@
-"""Historical figures for the dashboard, the API and exports: parameters, queries, labels, charts."""
+"""Historical figures for the dashboard, the API and exports.
+
+Parameters, queries, labels and charts.
+"""

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import CharField, Value
+from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
 
@@ -48,6 +48,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def queryset(kind: str, rng: DateRange):
     """The rows to export, in the order they were written (by id)."""
+    qs: QuerySet
     if kind == "summaries":
         qs = PageViewSummary.objects.filter(date__gte=rng.since, date__lte=rng.until)
     elif kind == "logs":

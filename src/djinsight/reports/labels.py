@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
 from django.urls import NoReverseMatch, reverse
 
 from djinsight.rules import object_pk
@@ -29,15 +30,15 @@ def resolve(rows: Iterable) -> None:
     for r in rows:
         if _names_object(r):
             wanted[r.content_type_id].add(r.object_id)
-    objects: dict[tuple[int, str], object] = {}
+    objects: dict[tuple[int, str], Model] = {}
     for ct_id, pks in wanted.items():
         ct = cts.get(ct_id)
         model = ct.model_class() if ct else None
         if model is None:
             continue
         valid = [pk for pk in (object_pk(model, pk) for pk in pks) if pk is not None]
-        for obj in model._default_manager.filter(pk__in=valid):
-            objects[(ct_id, str(obj.pk))] = obj
+        for instance in model._default_manager.filter(pk__in=valid):
+            objects[(ct_id, str(instance.pk))] = instance
     for r in rows:
         ct = cts.get(r.content_type_id)
         r.label = f"{ct.app_label}.{ct.model}" if ct else str(r.content_type_id)

@@ -92,7 +92,7 @@ def _parse_date(name: str, value: str) -> date:
 
 def parse_int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = params.get(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     if not str(raw).isdigit() or not low <= int(raw) <= high:
         raise BadParameter(

@@ -42,6 +42,7 @@ def daily(since: date, until: date, content_type=None, object_id=None) -> QueryS
     Site- or type-wide figures read the per-type daily totals (a row per type
     per day); only one object's figures need its daily summaries.
     """
+    qs: QuerySet
     if object_id is None:
         qs = PageViewDailyTotal.objects.filter(date__gte=since, date__lte=until)
     else:

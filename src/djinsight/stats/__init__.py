@@ -1,4 +1,6 @@
-"""Live figures for objects: views in the database plus those still in Redis, fetched once per render.
+"""Live figures for objects.
+
+Views in the database plus those still in Redis, fetched once per render.
 
 ``get_stats`` and ``get_object_stats`` are public (``from djinsight.stats import get_stats``).
 """

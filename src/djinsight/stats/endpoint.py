@@ -54,7 +54,7 @@ def parse_refs(refs: list) -> dict[str, ObjectName]:
 
 
 def figures(stats: ViewStats) -> dict:
-    data = {
+    data: dict[str, int | str] = {
         "total_views": stats.total_views,
         "unique_views": stats.unique_views,
         "views_today": stats.views_today,

@@ -11,9 +11,11 @@ or crashed flush never trims twice. The scripts and their arguments are in
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
+from typing import cast
 
 from djinsight.conf import settings
 from djinsight.store import scripts
@@ -60,10 +62,10 @@ class Seed:
 def trim(
     shard: int,
     watermark: str,
-    seeds: list[Seed] = (),
+    seeds: Sequence[Seed] = (),
     after: str = "",
     decrements: dict[str, int] | None = None,
-    window: list[str] = (),
+    window: Sequence[str] = (),
     client=None,
 ) -> bool:
     """Drop applied entries up to ``watermark`` and seed live counters; idempotent.
@@ -134,6 +136,7 @@ def _live_row(row: list, days: list[date]) -> LiveRow:
 def read_entries(shard: int, after: str, count: int) -> list[tuple[str, dict]]:
     """Stream entries of ``shard`` strictly after ``after``, oldest first."""
     start = "-" if after == "0-0" else "(" + after
-    return get_redis(decode_responses=True).xrange(
+    entries = get_redis(decode_responses=True).xrange(
         Keys(shard).stream, min=start, max="+", count=count
     )
+    return cast("list[tuple[str, dict]]", entries)  # decode_responses: ids and fields are str

@@ -41,8 +41,11 @@ MAX_BACKDATE_MS = 24 * 60 * 60 * 1000
 class BeaconRequest(Protocol):
     """What recording a beacon reads from a request."""
 
-    META: Mapping[str, Any]
-    COOKIES: Mapping[str, str]
+    @property
+    def META(self) -> Mapping[str, Any]: ...
+
+    @property
+    def COOKIES(self) -> Mapping[str, str]: ...
 
     @property
     def body(self) -> bytes: ...

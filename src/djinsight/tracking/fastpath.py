@@ -22,6 +22,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from typing import cast
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings as django_settings
@@ -84,7 +85,7 @@ def host_allowed(environ: dict) -> bool:
     elif "HTTP_HOST" in environ:
         host = environ["HTTP_HOST"]
     else:  # no Host header (HTTP/1.0): let Django build it from SERVER_NAME and the port
-        host = WSGIRequest(environ)._get_raw_host()
+        host = WSGIRequest(environ)._get_raw_host()  # type: ignore[attr-defined]  # not in the stubs
     if _host_allowed(host):
         return True
     security_logger.error("Invalid HTTP_HOST header: %r. djinsight's fast path refused it.", host)
@@ -157,7 +158,7 @@ class BeaconMiddleware:
                     "djinsight: BeaconMiddleware found no URL named 'djinsight:record'; "
                     "include('djinsight.urls') in your URLconf. Passing every request to Django."
                 )
-        return self._path
+        return cast("str | None", self._path)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") == "OPTIONS":

@@ -62,7 +62,8 @@ class Command(BaseCommand):
         for shard, labels in result.held.items():
             self.stderr.write(
                 self.style.ERROR(
-                    f"Shard {shard}: views of unknown models {', '.join(labels)} kept in the buffer. "
+                    f"Shard {shard}: views of unknown models {', '.join(labels)} "
+                    "kept in the buffer. "
                     "Deploy the code that defines them to this process, or rerun with "
                     "--discard-unknown if they were removed."
                 )

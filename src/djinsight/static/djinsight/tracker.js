@@ -1,6 +1,6 @@
 /* djinsight tracker: posts one view of the object named by data-ref. No cookies, no dependencies.
    Configured by its own script tag: data-endpoint, data-ref, data-async, data-debug, data-respect-dnt.
-   tracker.min.js is this file through `npx terser tracker.js -c -m`. */
+   tracker.min.js is this file through scripts/build_js.py (`make js`): keep it ES5. */
 (function () {
   var s = document.currentScript;
   if (!s) return;
