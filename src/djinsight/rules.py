@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.apps import apps
+from django.db import models
 
 ANALYTICS_PERMISSION = "djinsight.view_analytics"
 
@@ -35,7 +36,7 @@ def is_tracked_model(model) -> bool:
     return isinstance(model, type) and issubclass(model, PageViewStatisticsMixin)
 
 
-def tracked_model(label: str) -> type | None:
+def tracked_model(label: str) -> type[models.Model] | None:
     """The tracked model named ``app_label.model_name``, else None (unknown or untracked)."""
     try:
         model = apps.get_model(label)

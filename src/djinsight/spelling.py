@@ -108,7 +108,8 @@ def migrate_command() -> type:
     class Command(base):  # type: ignore[misc, valid-type]
         def handle(self, *args: Any, **options: Any) -> Any:
             label = options.get("app_label")
-            options["app_label"] = LABELS.get(label, label)
+            if label in LABELS:
+                options["app_label"] = LABELS[label]
             return super().handle(*args, **options)
 
     Command.__module__ = "djinsight.management.commands.migrate"

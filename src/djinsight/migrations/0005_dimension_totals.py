@@ -1,5 +1,5 @@
 from django.db import migrations, models
-from django.db.models import Count
+from django.db.models import Count, Func
 from django.db.models.functions import ExtractHour, Left, TruncDate
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ def fill(apps, schema_editor):
         .annotate(day=TruncDate("viewed_at", tzinfo=tz))
         .filter(day__isnull=False)
     )
-    values = {name: Left(name, VALUE_LENGTH) for name in LOG_DIMENSIONS}
+    values: dict[str, Func] = {name: Left(name, VALUE_LENGTH) for name in LOG_DIMENSIONS}
     values["hour"] = ExtractHour("viewed_at", tzinfo=tz)
     for dimension, value in values.items():
         rows = logs.annotate(value=value)

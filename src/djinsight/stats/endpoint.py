@@ -99,6 +99,8 @@ def _load(names: list[ObjectName]) -> list:
     objects = []
     for label, pks in by_label.items():
         model = tracked_model(label)
+        if model is None:  # unsigned names never get here; a model removed since is skipped
+            continue
         objects += list(model._base_manager.filter(pk__in=pks).only("pk", *STAT_FIELDS))
     return objects
 

@@ -1,4 +1,4 @@
-"""Redis: the key layout, the client, the Lua scripts and the buffer they keep, and its inspection.
+"""Redis: the key layout, the client, and the Lua scripts with the buffer they keep.
 
 Everything that talks to Redis lives here; nothing here touches the database.
 """

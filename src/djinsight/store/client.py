@@ -77,7 +77,8 @@ def scripts_for(client: redis.Redis | None = None) -> Scripts:
     """
     if client is None:
         client = get_redis()
-    found = _scripts.get(getattr(client, "connection_pool", None))
+    pool = getattr(client, "connection_pool", None)
+    found = _scripts.get(pool) if pool is not None else None
     return found if found is not None else Scripts(client)
 
 

@@ -25,6 +25,7 @@ from djinsight.store import keys as layout
 from djinsight.store.keys import Keys, day_key, keys_for
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import date
 
     from djinsight.store.buffer import Seed, View
@@ -55,7 +56,7 @@ BOUND = (
 
 def lua_file(name: str) -> str:
     """``lua/<name>.lua`` as it ships: the contract header, then the script."""
-    return resources.files(__package__).joinpath("lua", f"{name}.lua").read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath(f"lua/{name}.lua").read_text(encoding="utf-8")
 
 
 @functools.cache
@@ -149,10 +150,10 @@ def record_call(view: View) -> tuple[list, list]:
 def trim_call(
     shard: int,
     watermark: str,
-    seeds: list[Seed],
+    seeds: Sequence[Seed],
     after: str,
     decrements: dict[str, int],
-    window: list[str],
+    window: Sequence[str],
 ) -> tuple[list, list]:
     """KEYS and ARGV of trim.lua (see ``buffer.trim``)."""
     keys = Keys(shard)

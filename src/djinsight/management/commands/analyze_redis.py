@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from djinsight.management.commands.process_pageviews import positive_int
-from djinsight.store.inspection import tracked_objects
+from djinsight.stats.inspection import tracked_objects
 
 
 class Command(BaseCommand):
@@ -29,6 +29,6 @@ class Command(BaseCommand):
 
 
 def sum_pending() -> int:
-    from djinsight.store.inspection import buffered_views
+    from djinsight.stats.inspection import buffered_views
 
     return buffered_views()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from djinsight.conf import settings
 from djinsight.rules import object_pk, tracked_model
@@ -41,11 +42,11 @@ def _recent_names(limit: int) -> list[ObjectName]:
 
 def tracked_objects(limit: int = 50) -> list[TrackedObject]:
     names = _recent_names(limit)
-    objects = {}
+    objects: dict[ObjectName, Any] = {}
     for name in names:
         model = tracked_model(name.label)
         pk = object_pk(model, name.pk) if model is not None else None
-        if pk is None:
+        if model is None or pk is None:
             continue
         obj = model._base_manager.filter(pk=pk).first()
         if obj is not None:
