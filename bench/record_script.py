@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,9 @@ from pathlib import Path
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "src")]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+from tests.servers import free_port, redis_server_command  # noqa: E402
 
 from djinsight.store.scripts import source  # noqa: E402 - after the path is set
 
@@ -196,12 +197,6 @@ def same_state(client: redis.Redis) -> tuple[bool, dict]:
     return r1 == r2 and not diff, diff
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -211,22 +206,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     ns = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--loglevel",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    server = subprocess.Popen(redis_server_command(port), stdout=subprocess.DEVNULL)
     try:
         client = redis.Redis(host="127.0.0.1", port=port)
         for _ in range(100):

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ BENCH = ROOT / "bench"
 WORK = ROOT / ".bench"
 PY = sys.executable
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+from tests.servers import free_port, redis_server_command  # noqa: E402 - after the path is set
 
 FLOOR_REFERENCE = 5500  # req/s the issue measured for the bare view; context only
 STARTED = time.monotonic()
@@ -39,12 +39,6 @@ STARTED = time.monotonic()
 
 def log(message: str) -> None:
     print(f"[{time.monotonic() - STARTED:6.1f}s] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(check, what: str, timeout: float = 30) -> None:
@@ -98,25 +92,9 @@ def start_redis(procs: Processes, port: int, dbfile: str = "dump.rdb") -> subpro
     if dbfile == "dump.rdb":  # a fresh server starts empty, whatever an earlier run saved
         (directory / dbfile).unlink(missing_ok=True)
     proc = procs.start(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-            "--dbfilename",
-            dbfile,
-            "--protected-mode",
-            "yes",
-            "--loglevel",
-            "warning",
-        ],
+        redis_server_command(
+            port, "--dir", str(directory), "--dbfilename", dbfile, "--protected-mode", "yes"
+        ),
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(host="127.0.0.1", port=port)

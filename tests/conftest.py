@@ -1,6 +1,5 @@
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from django.db import connection
 
 from djinsight.store.client import get_redis, reset_clients
 from djinsight.tracking.references import sign
+from tests.servers import free_port, redis_server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES: list[str] = []
@@ -43,22 +43,8 @@ def redis_client():
 @pytest.fixture
 def own_redis():
     """A throwaway redis-server on a free loopback port, which the test may restart."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--loglevel",
-        "warning",
-    ]
+    port = free_port()
+    command = redis_server_command(port)
     procs = []
 
     def start():
