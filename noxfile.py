@@ -222,3 +222,16 @@ def js(session: nox.Session) -> None:
     (minifier,) = [requirement for requirement in test_extra if "calmjs" in requirement]
     session.install(minifier)
     session.run("python", "scripts/build_js.py", *session.posargs)
+
+
+@nox.session(python=LEGS["lts"].python)
+def demo_schema(session: nox.Session) -> None:
+    """Rewrite example/demo_site/schema.sql with the oldest Django and Wagtail supported.
+
+    Built on the oldest, the file's migrations exist on every supported version;
+    newer versions apply their later migrations after loading it.
+    """
+    lts = LEGS["lts"]
+    session.install("-e", ".[wagtail,useragent]", lts.django, lts.wagtail)
+    session.install("-r", "example/requirements.txt")
+    session.run("python", "example/manage.py", "demo_schema", *session.posargs)

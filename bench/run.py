@@ -365,14 +365,14 @@ def bench_record(ns, port: int, results: dict) -> None:
 def fastpath_calls(body: str) -> dict:
     """SQL queries and Redis round trips of one beacon through the WSGI fast path, in process.
 
-    The fast path is ``djinsight.tracking.fastpath``.
+    The fast path is ``djinsight.fastpath``.
     """
     import io
     from wsgiref.util import setup_testing_defaults
 
     from django.core.handlers.wsgi import WSGIHandler
 
-    from djinsight.tracking.fastpath import BeaconMiddleware
+    from djinsight.fastpath import BeaconMiddleware
 
     app = BeaconMiddleware(WSGIHandler())
     statuses = []
@@ -723,7 +723,7 @@ def table(results: dict, ns) -> str:
             p = rec["fastpath"]
             rows += [
                 (
-                    "Fast path (djinsight.tracking.fastpath), req/s",
+                    "Fast path (djinsight.fastpath), req/s",
                     f"{f['rps']:,.0f}",
                     f"{p['rps']:,.0f}",
                     f"{p['rps_ratio']:.2f}x",
@@ -986,7 +986,7 @@ def main() -> int:
     ns.max_flush_seconds = ns.flush_budget or (40 if ns.quick else 120)
     sections = set(ns.only.split(","))
     try:
-        import djinsight.tracking.fastpath  # noqa: F401
+        import djinsight.fastpath  # noqa: F401
     except ImportError:
         ns.fastpath = False
 

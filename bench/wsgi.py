@@ -1,7 +1,7 @@
 """WSGI entry point gunicorn serves in the record and live benchmarks.
 
 With BENCH_FASTPATH=1, requests whose query string is exactly ``fast`` go
-through ``djinsight.tracking.fastpath.BeaconMiddleware``; all others go straight to
+through ``djinsight.fastpath.BeaconMiddleware``; all others go straight to
 Django. One server thus measures the floor, the plain endpoint and the fast
 path, byte-for-byte alike but for the query string.
 """
@@ -15,7 +15,7 @@ django_application = get_wsgi_application()
 application = django_application
 
 if os.environ.get("BENCH_FASTPATH") == "1":
-    from djinsight.tracking.fastpath import BeaconMiddleware
+    from djinsight.fastpath import BeaconMiddleware
 
     fast_application = BeaconMiddleware(django_application)
 

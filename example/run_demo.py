@@ -283,9 +283,23 @@ def final_flush() -> None:
 
 
 def delete_database(data_dir: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             (data_dir / f"db.sqlite3{suffix}").unlink()
+
+
+def has_schema(database: Path) -> bool:
+    """Whether ``database`` holds a migrated schema: not missing, empty, half-loaded or deleted."""
+    if not database.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'"
+            ).fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return found is not None
 
 
 def load_prebuilt_schema(data_dir: Path, sql_path: Path | None = None) -> str:
@@ -458,9 +472,11 @@ def main(argv=None) -> int:
         shutil.rmtree(data_dir)
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     database = data_dir / "db.sqlite3"
-    # an empty file is what a load interrupted before its commit leaves
-    fresh = not database.exists() or database.stat().st_size == 0
+    # no schema: a new directory, a load interrupted before its commit, or a history
+    # interrupted (which deletes the database)
+    fresh = not has_schema(database)
     if fresh:
+        delete_database(data_dir)
         with contextlib.suppress(FileNotFoundError):
             (data_dir / "history.done").unlink()
     stack = Stack(data_dir / "logs")
@@ -505,7 +521,9 @@ def main(argv=None) -> int:
         # a second Ctrl-C (or SIGTERM) must not cut the cleanup short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.stop(before_redis=final_flush if django_ready else None)
+        # nothing to flush into a database an interrupted history deleted
+        flush = final_flush if django_ready and has_schema(database) else None
+        stack.stop(before_redis=flush)
         say("all demo processes stopped.")
     return status
 

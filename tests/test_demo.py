@@ -246,6 +246,19 @@ def _database_facts(path: Path) -> dict:
         }
 
 
+def _schema_made_with() -> tuple[str, str]:
+    header = (ROOT / "example/demo_site/schema.sql").read_text().split("\n", 5)[:5]
+    (made,) = [m for line in header if (m := re.search(r"Django (\S+), Wagtail (\S+)\.$", line))]
+    return made.group(1), made.group(2)
+
+
+def _installed_versions() -> tuple[str, str]:
+    import django
+    import wagtail
+
+    return django.__version__, wagtail.__version__
+
+
 def test_prebuilt_schema_gives_the_database_that_migrate_gives(tmp_path):
     """run_demo's load + migrate, against every migration run on a new file."""
     migrated, loaded = tmp_path / "migrated", tmp_path / "loaded"
@@ -269,7 +282,10 @@ def test_prebuilt_schema_gives_the_database_that_migrate_gives(tmp_path):
         loaded,
     )
     assert note.startswith("database: loaded the prebuilt schema (schema.sql)"), note
-    assert "newer migration" not in note
+    if _installed_versions() == _schema_made_with():
+        assert "newer migration" not in note
+    else:  # made with the oldest supported Wagtail: a newer one applies its later migrations
+        assert re.search(r"\d+ newer migration", note), note
     expected, actual = (
         _database_facts(migrated / "db.sqlite3"),
         _database_facts(loaded / "db.sqlite3"),

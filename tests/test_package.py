@@ -64,24 +64,52 @@ def test_default_hooks():
     assert Product(name="Lamp").get_display_name() == "Product: Lamp"
 
 
-@pytest.mark.parametrize(
-    ("module", "name"),
-    [
-        ("djinsight.models", "PageViewStatisticsMixin"),
-        ("djinsight.fastpath", "BeaconMiddleware"),
-        ("djinsight.querysets", "ViewStatsQuerySet"),
-        ("djinsight.querysets", "ViewStatsManager"),
-        ("djinsight.admin", "ViewStatisticsAdminMixin"),
-        ("djinsight.schedule", "beat_schedule"),
-        ("djinsight.stats", "get_stats"),
-        ("djinsight.stats", "get_object_stats"),
-        ("djinsight.signals", "view_recorded"),
-        ("djinsight.signals", "views_flushed"),
-        ("djinsight.tasks", "process_pageviews"),
-        ("djinsight.exceptions", "DjinsightError"),
-    ],
-)
-def test_documented_import_paths_keep_working(module, name):
+# (public path, where the code lives): users' settings, wsgi.py and code name the former
+PUBLIC_PATHS = [
+    ("djinsight.models.PageViewStatisticsMixin", "djinsight.models.PageViewStatisticsMixin"),
+    ("djinsight.fastpath.BeaconMiddleware", "djinsight.tracking.fastpath.BeaconMiddleware"),
+    ("djinsight.querysets.ViewStatsQuerySet", "djinsight.querysets.ViewStatsQuerySet"),
+    ("djinsight.querysets.ViewStatsManager", "djinsight.querysets.ViewStatsManager"),
+    ("djinsight.admin.ViewStatisticsAdminMixin", "djinsight.admin.ViewStatisticsAdminMixin"),
+    ("djinsight.schedule.beat_schedule", "djinsight.pipeline.schedule.beat_schedule"),
+    ("djinsight.stats.get_stats", "djinsight.stats.figures.get_stats"),
+    ("djinsight.stats.get_object_stats", "djinsight.stats.figures.get_object_stats"),
+    ("djinsight.signals.view_recorded", "djinsight.signals.view_recorded"),
+    ("djinsight.signals.views_flushed", "djinsight.signals.views_flushed"),
+    ("djinsight.tasks.process_pageviews", "djinsight.tasks.process_pageviews"),
+    ("djinsight.exceptions.DjinsightError", "djinsight.exceptions.DjinsightError"),
+]
+
+
+def _resolve(dotted: str):
     import importlib
 
-    assert getattr(importlib.import_module(module), name) is not None
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize(("public", "home"), PUBLIC_PATHS, ids=[p for p, _ in PUBLIC_PATHS])
+def test_documented_import_paths_are_the_real_objects(public, home):
+    assert _resolve(public) is _resolve(home)
+
+
+def test_wsgi_py_can_import_the_fast_path_before_django_is_set_up():
+    """As a project's wsgi.py does: the import comes before get_wsgi_application()."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import django.conf, djinsight.fastpath, djinsight.stats.formatting\n"
+        "assert not django.conf.settings.configured\n"
+        "print(djinsight.fastpath.BeaconMiddleware.__name__)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / 'src'}"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "BeaconMiddleware"

@@ -1,6 +1,6 @@
 """Rankings and charts for the demo's dashboard.
 
-Live figures come from ``djinsight.stats.figures.get_stats`` (one Redis round trip for
+Live figures come from ``djinsight.stats.get_stats`` (one Redis round trip for
 every object shown); history comes from the daily summaries (one query), so
 the dashboard costs the same few queries however many objects it ranks.
 """
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from djinsight.models import PageViewSummary
-from djinsight.stats.figures import ViewStats, get_stats
+from djinsight.stats import ViewStats, get_stats
 from djinsight.store.keys import ObjectName
 
 SPARK_DAYS = 30

@@ -11,7 +11,7 @@ class DjinsightConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from djinsight import checks, signals  # noqa: F401  (registers checks and signals
+        from djinsight import checks, signals  # noqa: F401 (registers checks and signals)
         from djinsight.pipeline.schedule import on_post_migrate
 
         post_migrate.connect(on_post_migrate, dispatch_uid="djinsight.periodic_tasks")

@@ -1,4 +1,5 @@
-"""JSON on the wire: the one error body every endpoint sends, and escaped JSON.
+"""JSON on the wire: request bodies read with a size limit, the one error body every
+endpoint sends, and escaped JSON.
 
 Every endpoint (the beacon view, the WSGI fast path, the live endpoint, the
 REST API) answers an ``HttpError`` with ``{"error": {"code": ..., "message":
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 
-from djinsight.exceptions import HttpError
+from djinsight.exceptions import BadRequest, HttpError
 
 CONTENT_TYPE = "application/json"
 
@@ -63,3 +65,21 @@ class SafeJsonResponse(JsonResponse):
     def __init__(self, data, **kwargs) -> None:
         super().__init__(data, **kwargs)
         self.content = escape(self.content)
+
+
+def read_json(request: Any, limit: int) -> Any:
+    """The body of ``request`` (anything with ``META`` and ``body``) decoded as JSON.
+
+    BadRequest if it is over ``limit`` bytes or not JSON.
+    """
+    # The declared length is checked before the body is read, so a huge body is never read.
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > limit:
+        raise BadRequest("body_too_large", "request body is too large", status=413)
+    body = request.body
+    if len(body) > limit:
+        raise BadRequest("body_too_large", "request body is too large", status=413)
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
+        raise BadRequest("invalid_json", "request body must be a JSON object") from None

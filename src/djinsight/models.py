@@ -246,7 +246,7 @@ class ApiToken(models.Model):
     the token itself is shown once, when it is created in the admin.
 
     Also holds the ``djinsight.view_analytics`` permission that the dashboard,
-    the API (for session users), exports and logs require.
+    the API (for session users) and exports require.
     """
 
     name = models.CharField(_("name"), max_length=100)

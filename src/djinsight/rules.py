@@ -7,8 +7,12 @@
   reported on and shown.
 - ``object_pk``: an object id as text (from Redis, a URL, a report row) made
   into a model's primary key, or None when it cannot be one.
-- ``can_view_analytics``: who may read dashboards, exports, logs and the API
-  with a session: an active staff user with ``djinsight.view_analytics``.
+- ``can_view_analytics``: who may read the analytics dashboard, exports and the
+  API with a session: an active staff user with ``djinsight.view_analytics``.
+  (The raw log and summary admins use Django's own per-model view permissions.)
+
+The week rule has a SQL twin: ``TruncWeek`` (also Monday-based) where the
+database groups days into weeks (``pipeline/rollups.py``, ``reports/queries.py``).
 
 Imports nothing of djinsight at load time, so any module (models.py too) can
 use it.

@@ -3,7 +3,7 @@
 ``view_recorded(sender=None, name: ObjectName, unique: bool, request)`` is sent
 after a view is recorded in Redis (under the WSGI fast path, ``request`` is a
 small object with ``META``, ``COOKIES`` and ``body``, not an HttpRequest).
-``views_flushed(sender=None, shard: int, views: int, objects: int)`` is sent
+``views_flushed(sender=None, shard: int, views: int)`` is sent
 after a flush batch is committed.
 """
 

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from djinsight.api.openapi import schema as openapi_schema
-from djinsight.exceptions import (  # ApiError: importable from here, as before
+from djinsight.exceptions import (  # ApiError: the base of the API's errors, importable here
     ApiError,  # noqa: F401
     Forbidden,
     MethodNotAllowed,

@@ -22,14 +22,13 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from djinsight.exceptions import BadReference, BadRequest, MethodNotAllowed
-from djinsight.http import answers_errors
+from djinsight.http import answers_errors, read_json
 from djinsight.models import STAT_FIELDS
 from djinsight.rules import tracked_model
 from djinsight.stats.figures import Periods, ViewStats, get_stats, read_live_or_nothing
 from djinsight.stats.formatting import format_moment
 from djinsight.store.buffer import ms_to_datetime
 from djinsight.store.keys import ObjectName
-from djinsight.tracking.beacon import read_json
 from djinsight.tracking.references import unsign
 
 MAX_REFS = 100

@@ -1,6 +1,6 @@
 """One stats fetch per render: figures for every tracked object a template context holds.
 
-Figures come from ``djinsight.stats.figures.get_stats`` (live: includes views not yet
+Figures come from ``djinsight.stats.get_stats`` (live: includes views not yet
 flushed). A page that shows stats for many objects must not ask Redis once per
 object, so the first stat on a page fetches the figures of every tracked object
 the context holds (lists, evaluated querysets, paginator pages) in one call and

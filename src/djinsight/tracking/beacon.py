@@ -7,7 +7,6 @@ the Django view and the fast path validate and record exactly alike.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -27,7 +26,7 @@ from djinsight.exceptions import (
     MethodNotAllowed,
     Unavailable,
 )
-from djinsight.http import answers_errors
+from djinsight.http import answers_errors, read_json
 from djinsight.signals import view_recorded
 from djinsight.store import buffer
 from djinsight.store.client import outage
@@ -90,21 +89,6 @@ def _timestamp_ms(payload: dict) -> int:
     if not now - MAX_BACKDATE_MS <= value <= now + MAX_CLOCK_SKEW_MS:
         raise BadRequest("invalid_timestamp", "'ts' is more than a day old or in the future")
     return value
-
-
-def read_json(request: BeaconRequest, limit: int) -> Any:
-    """The request body decoded as JSON; BadRequest if it is over ``limit`` bytes or not JSON."""
-    # The declared length is checked before the body is read, so a huge body is never read.
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > limit:
-        raise BadRequest("body_too_large", "request body is too large", status=413)
-    body = request.body
-    if len(body) > limit:
-        raise BadRequest("body_too_large", "request body is too large", status=413)
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting too
-        raise BadRequest("invalid_json", "request body must be a JSON object") from None
 
 
 def parse_payload(request: BeaconRequest) -> dict:

@@ -3,7 +3,7 @@
 Opt in from your project's ``wsgi.py``::
 
     from django.core.wsgi import get_wsgi_application
-    from djinsight.tracking.fastpath import BeaconMiddleware
+    from djinsight.fastpath import BeaconMiddleware
 
     application = BeaconMiddleware(get_wsgi_application())
 
