@@ -108,3 +108,12 @@ def test_unknown_models_names_the_labels_and_the_way_out():
     error = e.UnknownModels({"shop.b", "blog.a"})
     assert error.labels == ["blog.a", "shop.b"]
     assert "blog.a, shop.b" in str(error) and "--discard-unknown" in str(error)
+
+
+def test_unknown_models_survives_pickling_with_its_labels():
+    import pickle
+
+    error = e.UnknownModels({"shop.product", "blog.article"})
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.labels == ["blog.article", "shop.product"]
+    assert str(copy) == str(error)

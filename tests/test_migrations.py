@@ -28,9 +28,19 @@ def _imported_modules(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            # relative to djinsight.migrations: ".." is djinsight itself
+            base = ["djinsight", "migrations"][: max(0, 2 - (node.level - 1))]
+            names.add(".".join([*base, *([node.module] if node.module else [])]))
+        elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
     return names
+
+
+def test_relative_imports_count_as_djinsight_code(tmp_path):
+    source = tmp_path / "0099_x.py"
+    source.write_text("from ..pipeline import rollups\nfrom . import helpers\n")
+    assert _imported_modules(source) == {"djinsight.pipeline", "djinsight.migrations"}
 
 
 @pytest.mark.parametrize("path", MIGRATIONS, ids=lambda p: p.stem)

@@ -64,6 +64,9 @@ class UnknownModels(DjinsightError, LookupError):
             "`manage.py process_pageviews --discard-unknown` if those models were removed"
         )
 
+    def __reduce__(self):  # pickled (Celery, multiprocessing) with its labels, not its message
+        return type(self), (self.labels,)
+
 
 class Conflict(DjinsightError, RuntimeError):
     """Another flusher advanced the shard's watermark first; this flush backs off."""
