@@ -332,11 +332,9 @@ def load_prebuilt_schema(data_dir: Path, sql_path: Path | None = None) -> str:
             f"installed ones ({', '.join(unknown[:3])}{', …' if len(unknown) > 3 else ''}): {slow}"
         )
     note = f"database: loaded the prebuilt schema ({sql_path.name})"
-    pending = schema.pending(connection)
-    ours = [name for name in pending if name.partition(".")[0] in schema.own_labels()]
-    if ours:  # this repository gained migrations since the file was made
-        note += f"; {len(ours)} newer migration(s) to apply (`{schema.REFRESH}` refreshes it)"
-    if others := len(pending) - len(ours):  # installed packages newer than the file's
+    if ours := len(verdict.newer):  # this repository gained migrations since the file was made
+        note += f"; {ours} newer migration(s) to apply (`{schema.REFRESH}` refreshes it)"
+    if others := len(schema.pending(connection)) - ours:  # installed packages newer than the file
         note += f"; {others} newer migration(s) of installed packages to apply"
     return note
 

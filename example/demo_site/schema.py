@@ -59,13 +59,6 @@ def _own(app_path: str) -> bool:
     return any(path.is_relative_to(source) for source in OWN_SOURCES)
 
 
-def own_labels() -> set[str]:
-    """Labels of the installed apps whose code is in this repository."""
-    from django.apps import apps
-
-    return {config.label for config in apps.get_app_configs() if _own(config.path)}
-
-
 def own_migrations() -> dict[tuple[str, str], str]:
     """(app_label, name) → SHA-256 of the file, for this repository's migrations on disk."""
     from django.apps import apps

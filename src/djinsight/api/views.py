@@ -205,10 +205,11 @@ def export_data(request):
     return export.streaming_response(fmt, kind, rng)
 
 
+@answers_errors
 def schema(request):
     """The OpenAPI 3 description of this API (public: it holds no data)."""
     if request.method not in ("GET", "HEAD"):
-        return error_response(_method_not_allowed(request))
+        raise _method_not_allowed(request)
     base = request.path.rsplit("schema/", 1)[0]
     return SafeJsonResponse(openapi_schema(base), json_dumps_params={"indent": 2})
 
