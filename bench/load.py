@@ -54,6 +54,7 @@ def load_views(
     day_text = day_key(day)
     prune = day_key(day - timedelta(days=STATS_DAYS))
     expiration = settings.REDIS_EXPIRATION
+    exact_limit = settings.UNIQUE_EXACT_LIMIT
     objects = []
     for pk in pks:
         name = ObjectName(label, str(pk))
@@ -71,6 +72,8 @@ def load_views(
                     keys.stream,
                     keys.pending,
                     keys.objects,
+                    keys.day_visitors(name, day_text),
+                    keys.day_claimed(name, day_text),
                 ],
             )
         )
@@ -102,6 +105,7 @@ def load_views(
             AGENTS[n % len(AGENTS)],
             f"10.{n // 65536 % 256}.{n // 256 % 256}.0",
             prune,
+            exact_limit,
         ]
         if i == 0:
             _check_same_as_record_call(name, script_keys, args)

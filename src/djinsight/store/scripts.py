@@ -51,6 +51,7 @@ BOUND = (
     "ENTRY_REFERRER",
     "ENTRY_USER_AGENT",
     "ENTRY_IP",
+    "DAY_VISITORS_TTL",
 )
 
 
@@ -123,6 +124,7 @@ def record_call(view: View) -> tuple[list, list]:
     """KEYS and ARGV of record.lua for one view."""
     name = view.name
     keys = keys_for(name)
+    day = day_key(view.day)
     script_keys = [
         keys.counter(name),
         keys.unique_counter(name),
@@ -131,18 +133,21 @@ def record_call(view: View) -> tuple[list, list]:
         keys.stream,
         keys.pending,
         keys.objects,
+        keys.day_visitors(name, day),
+        keys.day_claimed(name, day),
     ]
     args = [
         str(name),
         view.visitor,
         view.timestamp_ms,
-        day_key(view.day),
+        day,
         settings.REDIS_EXPIRATION,
         view.path,
         view.referrer,
         view.user_agent,
         view.ip or "",
         day_key(view.day - timedelta(days=layout.STATS_DAYS)),
+        settings.UNIQUE_EXACT_LIMIT,
     ]
     return script_keys, args
 
