@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from django.utils import timezone
@@ -118,6 +119,46 @@ def load_views(
     if len(pipe):
         pipe.execute()
     return {"views": views, "seconds": time.monotonic() - started, "fresh_visitors": fresh}
+
+
+def load_distinct_visitors(label: str, pk: int, visitors: int, pipeline: int = 2000) -> dict:
+    """One view each by ``visitors`` new visitors of one object today, as a client inventing
+    visitors (a new cookie or user agent per request) would send them.
+
+    The stream is emptied after each batch, so Redis keeps what outlives a flush (marks,
+    the day's visitor estimate) and not the buffered views. Keys and arguments are those of
+    ``scripts.record_call`` with the visitor swapped in (checked on the first view).
+    """
+    client = get_redis()
+    record = scripts_for(client).record
+    name = ObjectName(label, str(pk))
+    keys = keys_for(name)
+    now = timezone.now()
+    template = buffer.View(
+        name=name,
+        visitor="",
+        timestamp_ms=int(now.timestamp() * 1000),
+        day=timezone.localdate(now),
+        path=f"/items/{pk}/",
+        user_agent=AGENTS[0],
+    )
+    template_keys, template_args = scripts.record_call(template)
+    pipe = client.pipeline(transaction=False)
+    started = time.monotonic()
+    for i in range(visitors):
+        visitor = f"i{i:019x}"
+        script_keys, args = template_keys.copy(), template_args.copy()
+        script_keys[2], args[1] = keys.session(visitor, name), visitor
+        first = replace(template, visitor=visitor)
+        if i == 0 and (script_keys, args) != scripts.record_call(first):
+            raise RuntimeError("bench/load.py is out of date with scripts.record_call")
+        record(keys=script_keys, args=args, client=pipe)
+        if len(pipe) >= pipeline:
+            pipe.delete(keys.stream)
+            pipe.execute()
+    pipe.delete(keys.stream)
+    pipe.execute()
+    return {"visitors": visitors, "seconds": time.monotonic() - started}
 
 
 def _check_same_as_record_call(name, script_keys, args) -> None:

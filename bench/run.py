@@ -600,6 +600,40 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
     get_redis().close()
 
 
+def bench_visitors(ns, results: dict) -> None:
+    """Redis memory that distinct visitors of one object leave for the day, stream aside.
+
+    A mark each (DJINSIGHT_UNIQUE_EXACT_LIMIT above the visitors: the behaviour before
+    the limit existed) against the default limit, in the same run on the same server.
+    """
+    from django.test import override_settings
+
+    from bench.load import load_distinct_visitors
+    from djinsight.conf import settings
+    from djinsight.store.client import get_redis, reset_clients
+
+    n = ns.visitors
+    results["visitors"] = {"visitors": n}
+    for tag, limit in (("marks_for_all", n + 1), ("default_limit", settings.UNIQUE_EXACT_LIMIT)):
+        log(f"visitors: {n:,} new visitors of one object, DJINSIGHT_UNIQUE_EXACT_LIMIT={limit:,}")
+        with override_settings(DJINSIGHT_UNIQUE_EXACT_LIMIT=limit):
+            reset_clients()
+            client = get_redis()
+            client.flushall()  # our own throwaway redis-server
+            load_distinct_visitors("benchapp.item", 2, 1)  # first-use allocations stay out
+            before = client.info("memory")["used_memory"]
+            loaded = load_distinct_visitors("benchapp.item", 1, n)
+            reset_clients()  # closes the loader's connection and its server-side buffers
+            after = get_redis().info("memory")["used_memory"]
+        results["visitors"][tag] = {
+            "limit": limit,
+            "bytes": after - before,
+            "views_per_s": n / loaded["seconds"],
+        }
+        log(f"  {after - before:,} B in Redis ({n / loaded['seconds']:,.0f} views/s loaded)")
+    reset_clients()
+
+
 def bench_dashboard(ns, results: dict) -> None:
     """bench/dashboard_queries.py in its own process and database."""
     log(
@@ -881,7 +915,7 @@ def table(results: dict, ns) -> str:
                 "",
             ),
             (
-                "Redis memory per tracked object (counters, stats hash)",
+                "Redis memory per tracked object (counters, stats hash, day's visitors)",
                 "",
                 f"{r['bytes_per_object']:.0f} B",
                 "",
@@ -889,6 +923,20 @@ def table(results: dict, ns) -> str:
                 "",
             ),
         ]
+    v = results.get("visitors")
+    if v:
+        old, new = v["marks_for_all"], v["default_limit"]
+        rows.append(
+            (
+                f"Redis bytes per {v['visitors']:,} distinct visitors of one object a day "
+                f"(a mark each / UNIQUE_EXACT_LIMIT={new['limit']:,})",
+                f"{old['bytes']:,}",
+                f"{new['bytes']:,}",
+                f"{new['bytes'] / old['bytes']:.4f}x",
+                "bounded",
+                goal(new["bytes"] < new["limit"] * 200 + 128 * 1024),
+            )
+        )
     dash = results.get("dashboard")
     if dash:
         scale = f"{dash['logs']:,} logs / {dash['summaries']:,} summaries"
@@ -961,7 +1009,14 @@ def main() -> int:
         "--flushers", type=int, default=2, help="flush processes at once (default 2, one per core)"
     )
     parser.add_argument(
-        "--only", default="record,live,flush,dashboard", help="comma-separated sections"
+        "--visitors",
+        type=int,
+        help="distinct visitors of one object for the memory figure (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--only",
+        default="record,live,flush,visitors,dashboard",
+        help="comma-separated sections",
     )
     parser.add_argument(
         "--logs", type=int, help="raw log rows for the dashboard queries (default 10,000,000)"
@@ -980,6 +1035,7 @@ def main() -> int:
     ns.views = ns.views or (100_000 if ns.quick else 1_000_000)
     ns.objects = ns.objects or (1_000 if ns.quick else 10_000)
     ns.record_objects = min(1000, ns.objects)
+    ns.visitors = ns.visitors or (100_000 if ns.quick else 1_000_000)
     ns.logs = ns.logs or (1_000_000 if ns.quick else 10_000_000)
     ns.summaries = ns.summaries or (100_000 if ns.quick else 1_000_000)
     ns.max_load_seconds = ns.load_budget or (60 if ns.quick else 240)
@@ -1014,6 +1070,7 @@ def main() -> int:
             "flushers": ns.flushers,
             "logs": ns.logs,
             "summaries": ns.summaries,
+            "visitors": ns.visitors,
         },
     }
     log(f"machine: {results['machine']}")
@@ -1032,6 +1089,8 @@ def main() -> int:
             procs.stop(gunicorn)
         if "flush" in sections:
             bench_flush(ns, procs, redis_state, results)
+        if "visitors" in sections:
+            bench_visitors(ns, results)
         if "dashboard" in sections:
             bench_dashboard(ns, results)
     finally:

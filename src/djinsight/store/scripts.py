@@ -63,7 +63,11 @@ def lua_file(name: str) -> str:
 @functools.cache
 def source(name: str) -> str:
     """The text Redis runs: ``lua/<name>.lua`` with the keys.py names it uses bound."""
-    text = lua_file(name)
+    return bind(lua_file(name))
+
+
+def bind(text: str) -> str:
+    """A script's text with the keys.py names it uses bound as Lua locals."""
     used = [n for n in BOUND if re.search(rf"\b{n}\b", text)]
     if not used:
         return text

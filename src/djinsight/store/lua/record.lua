@@ -3,7 +3,8 @@
 --
 -- KEYS[1] = counter:<name>: the object's live views (exists once trim.lua seeded it)
 -- KEYS[2] = unique_counter:<name>: its live unique views
--- KEYS[3] = session:<visitor>:page:<name>: the visitor's unique mark, with a TTL
+-- KEYS[3] = session:<visitor>:page:<name>: the visitor's unique mark, with a TTL (set
+--           only while the object has had fewer than ARGV[11] visitors that day)
 -- KEYS[4] = stats:<name>: hash of first/last view and views per day
 -- KEYS[5] = buffer:<shard>: the shard's stream of views not yet trimmed
 -- KEYS[6] = pending:<shard>: hash of views of objects not seeded yet
@@ -26,8 +27,8 @@
 --   ENTRY_OBJECT ENTRY_VISITOR ENTRY_UNIQUE ENTRY_PENDING ENTRY_DAY ENTRY_TIME
 --   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP DAY_VISITORS_TTL
 -- Returns 1 if the view is unique, else 0: the visitor's first within ARGV[5] while the
--- object has had fewer than ARGV[11] visitors that day; past that, one view per rise of
--- the day's HyperLogLog estimate (so memory stays bounded whatever visitors clients invent).
+-- object has had fewer than ARGV[11] visitors that day; past that, one view per unit the
+-- day's HyperLogLog estimate rises (memory stays bounded whatever visitors clients invent).
 
 local unique = 0
 local seen = redis.call('PFCOUNT', KEYS[8])
