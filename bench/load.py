@@ -149,8 +149,9 @@ def load_distinct_visitors(label: str, pk: int, visitors: int, pipeline: int = 2
         visitor = f"i{i:019x}"
         script_keys, args = template_keys.copy(), template_args.copy()
         script_keys[2], args[1] = keys.session(visitor, name), visitor
-        first = replace(template, visitor=visitor)
-        if i == 0 and (script_keys, args) != scripts.record_call(first):
+        if i == 0 and (script_keys, args) != scripts.record_call(
+            replace(template, visitor=visitor)
+        ):
             raise RuntimeError("bench/load.py is out of date with scripts.record_call")
         record(keys=script_keys, args=args, client=pipe)
         if len(pipe) >= pipeline:
