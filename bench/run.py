@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """djinsight benchmarks: one command, ratios to a baseline measured in the same run.
 
-    make bench                      # full scale (about 6-8 minutes on 2 cores)
+    make bench                      # full scale (about 8-10 minutes on 2 cores)
     make bench BENCH_ARGS=--quick   # CI scale (under 2 minutes)
 
 Starts its own redis-server and gunicorn on 127.0.0.1 and its own PostgreSQL
