@@ -83,8 +83,8 @@ def record(client, hashes: Iterable[str], name: ObjectName = NAME, batch: int = 
 
 
 def marks(client, name: ObjectName) -> int:
-    prefix = keys_for(name).prefix
-    return sum(1 for _ in client.scan_iter(match=f"{prefix}session:*", count=10_000))
+    pattern = keys_for(name).session("*", name)
+    return sum(1 for _ in client.scan_iter(match=pattern, count=10_000))
 
 
 def test_below_the_limit_each_visitor_is_unique_once_with_a_mark(redis_client):
@@ -103,10 +103,10 @@ def test_past_the_limit_marks_stop_and_the_estimate_decides(redis_client):
     assert marks(redis_client, NAME) == 5
 
 
-def test_a_mark_from_before_the_limit_still_counts_once(redis_client):
+def test_a_visitor_counted_below_the_limit_is_not_counted_again_past_it(redis_client):
     with override_settings(DJINSIGHT_UNIQUE_EXACT_LIMIT=2):
-        assert record(redis_client, visitors(3)) == [1, 1, 1]
-        assert record(redis_client, visitors(1)) == [0]  # marked, then past limit
+        assert record(redis_client, visitors(3)) == [1, 1, 1]  # two marks, then the estimate
+        assert record(redis_client, visitors(1)) == [0]
 
 
 def test_limit_zero_never_writes_a_mark(redis_client):
@@ -180,9 +180,10 @@ def test_memory_is_bounded_by_the_limit_not_by_invented_visitors(own_redis):
         f"DJINSIGHT_UNIQUE_EXACT_LIMIT={limit} ({bounded[n // 10]:,} B for {n // 10:,})"
     )
     assert mark > 100
-    # the marks, a 12 KB HyperLogLog, and the steps of Redis's dicts and allocator
-    assert bounded[n] < limit * mark + 128 * 1024
-    assert bounded[n] - bounded[n // 10] < 16 * 1024  # nothing more per visitor
+    # the marks, a 12 KB HyperLogLog, and the steps of Redis's dicts and buffers (±40 KB
+    # between identical runs)
+    assert bounded[n] < limit * mark + 160 * 1024
+    assert bounded[n] - bounded[n // 10] < 64 * 1024  # 90,000 more visitors: under 1 B each
     assert unbounded > 50 * bounded[n]
 
 
