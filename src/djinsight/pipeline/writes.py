@@ -52,6 +52,9 @@ def bump_counters(model, rows: Sequence[tuple]) -> None:
     ``rows``: (pk, views, unique_views, first_viewed_at, last_viewed_at).
     """
     qn = connection.ops.quote_name
+    # Under multi-table inheritance the columns are in the parent's table,
+    # whose primary key has the same values as the child's.
+    model = model._meta.get_field("total_views").model
     pk_field = model._meta.pk
     table, pk_col = qn(model._meta.db_table), qn(pk_field.column)
     pk_type = pk_field.cast_db_type(connection)
