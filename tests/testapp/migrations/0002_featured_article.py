@@ -5,18 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('testapp', '0001_initial'),
+        ("testapp", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FeaturedArticle',
+            name="FeaturedArticle",
             fields=[
-                ('article_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='testapp.article')),
-                ('badge', models.CharField(blank=True, max_length=50)),
+                (
+                    "article_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="testapp.article",
+                    ),
+                ),
+                ("badge", models.CharField(blank=True, max_length=50)),
             ],
-            bases=('testapp.article',),
+            bases=("testapp.article",),
         ),
     ]
