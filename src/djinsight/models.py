@@ -37,7 +37,7 @@ class PageViewStatisticsMixin:
 
 
 def _stat_fields() -> dict[str, models.Field]:
-    fields = {
+    fields: dict[str, models.Field] = {
         "total_views": models.PositiveBigIntegerField(
             _("total views"), default=0, db_index=True, editable=False
         ),
