@@ -353,7 +353,9 @@ def seed_window(today: date) -> list[str]:
     return [day_key(today - timedelta(days=n)) for n in range(STATS_DAYS - 1, -1, -1)]
 
 
-def _seeds(totals: dict[str, tuple[int, int]], content_types, window: list[str]):
+def _seeds(
+    totals: dict[str, tuple[int, int]], content_types, window: list[str]
+) -> list[buffer.Seed]:
     """Seeds for the unseeded objects (``totals``: their figures, this batch included)."""
     by_label: dict[str, dict[str, str]] = defaultdict(dict)  # label -> object id -> name
     for name in totals:
