@@ -71,6 +71,7 @@ def load_views(
                     keys.stream,
                     keys.pending,
                     keys.objects,
+                    keys.deleted(name),
                 ],
             )
         )

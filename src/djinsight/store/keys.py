@@ -44,6 +44,15 @@ ENTRY_REFERRER = "ref"
 ENTRY_USER_AGENT = "ua"
 ENTRY_IP = "ip"  # anonymised, or ""
 
+# record.lua's answer when the object's tombstone (Keys.deleted) exists: nothing written.
+RECORD_DELETED = -1
+# How long a deleted object's tombstone stays. References never expire, so pages
+# rendered before the delete (cached, open in a tab) keep sending views for a while;
+# a fixed month outlasts any sane page cache, and is not the unique-visitor window
+# (DJINSIGHT_REDIS_EXPIRATION), which means something else. After it the flush still
+# drops such views, so the TTL bounds memory, not correctness.
+TOMBSTONE_SECONDS = 30 * 24 * 60 * 60
+
 
 def day_key(day: date) -> str:
     """A day as the scripts name it (YYYYMMDD)."""
@@ -104,6 +113,10 @@ class Keys:
     def stats(self, name: ObjectName | str) -> str:
         """Hash: first/last view (epoch ms) and views per day; fields STATS_*."""
         return f"{self.prefix}stats:{name}"
+
+    def deleted(self, name: ObjectName | str) -> str:
+        """Tombstone of a deleted object (TTL TOMBSTONE_SECONDS): record.lua refuses its views."""
+        return f"{self.prefix}deleted:{name}"
 
     @property
     def stream(self) -> str:

@@ -51,6 +51,7 @@ BOUND = (
     "ENTRY_REFERRER",
     "ENTRY_USER_AGENT",
     "ENTRY_IP",
+    "RECORD_DELETED",
 )
 
 
@@ -131,6 +132,7 @@ def record_call(view: View) -> tuple[list, list]:
         keys.stream,
         keys.pending,
         keys.objects,
+        keys.deleted(name),
     ]
     args = [
         str(name),
@@ -168,6 +170,7 @@ def trim_call(
             keys.counter(seed.name),
             keys.unique_counter(seed.name),
             keys.stats(seed.name),
+            keys.deleted(seed.name),
         ]
         args += [seed.name, seed.total, seed.unique, len(seed.days)]
         for day, views in seed.days.items():

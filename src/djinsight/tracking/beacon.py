@@ -23,7 +23,9 @@ from djinsight.exceptions import (
     BadReference,
     BadRequest,
     ConfigurationError,
+    Gone,
     MethodNotAllowed,
+    ObjectDeleted,
     Unavailable,
 )
 from djinsight.http import answers_errors, read_json
@@ -125,7 +127,8 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
 
 
 def record(request: BeaconRequest) -> None:
-    """Validate a POSTed beacon and record it; BadRequest (4xx) or Unavailable (503) if not."""
+    """Validate a POSTed beacon and record it; BadRequest (4xx), Gone (410, a deleted
+    object) or Unavailable (503) if not."""
     view = build_view(request, parse_payload(request))
     if not settings.ENABLE_TRACKING or _do_not_track(request):
         return
@@ -133,6 +136,9 @@ def record(request: BeaconRequest) -> None:
         raise unavailable()
     try:
         unique = buffer.record_view(view)
+    except ObjectDeleted as exc:
+        outage.succeeded()
+        raise Gone("object_deleted", str(exc)) from None
     except (redis.RedisError, OSError, ConfigurationError) as exc:
         outage.failed(exc)
         raise unavailable() from None
@@ -142,7 +148,8 @@ def record(request: BeaconRequest) -> None:
 
 @method_decorator([csrf_exempt, answers_errors], name="dispatch")
 class RecordView(View):
-    """POST a signed object reference; 204 when recorded, JSON 4xx (or 503) when not."""
+    """POST a signed object reference; 204 when recorded, JSON 4xx (410 for a deleted
+    object, or 503) when not."""
 
     http_method_names = ["post"]  # same-origin beacons never need a preflight
 

@@ -8,6 +8,7 @@
 -- KEYS[5] = buffer:<shard>: the shard's stream of views not yet trimmed
 -- KEYS[6] = pending:<shard>: hash of views of objects not seeded yet
 -- KEYS[7] = objects:<shard>: sorted set of objects by last view
+-- KEYS[8] = deleted:<name>: the object's tombstone, set when it was deleted
 -- ARGV[1] = object name, app_label.model_name:pk
 -- ARGV[2] = visitor hash
 -- ARGV[3] = view time, ms since the epoch
@@ -21,9 +22,11 @@
 -- Names from store/keys.py, bound by scripts.source:
 --   STATS_FIRST STATS_LAST STATS_DAY STATS_PRUNE_ABOVE PENDING_UNIQUE PENDING_DAY
 --   ENTRY_OBJECT ENTRY_VISITOR ENTRY_UNIQUE ENTRY_PENDING ENTRY_DAY ENTRY_TIME
---   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP
--- Returns 1 if the visitor is new for this object (a unique view), else 0.
+--   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP RECORD_DELETED
+-- Returns 1 if the visitor is new for this object (a unique view), else 0;
+--   RECORD_DELETED, having written nothing, if the object's tombstone exists.
 
+if redis.call('EXISTS', KEYS[8]) == 1 then return RECORD_DELETED end
 local unique = 0
 if redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[5]) then unique = 1 end
 local p = 0

@@ -5,7 +5,8 @@
 -- KEYS[1] = buffer:<shard>: the shard's stream
 -- KEYS[2] = pending:<shard>: hash of views of objects not seeded yet
 -- KEYS[3] = trimmed:<shard>: stream id up to which entries were trimmed
--- KEYS[4+] = per seed, three keys: counter:<name>, unique_counter:<name>, stats:<name>
+-- KEYS[4+] = per seed, four keys: counter:<name>, unique_counter:<name>, stats:<name>,
+--   deleted:<name> (a tombstone: the object was deleted since, so it is not seeded)
 -- ARGV[1] = watermark W: the stream id up to which entries were applied
 -- ARGV[2] = the watermark the applied batch started after, or '' if ARGV[3] is 0
 -- ARGV[3] = n: how many pending-hash decrements follow
@@ -56,7 +57,8 @@ end
 local ms, seq = parse(w)
 redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. (seq + 1))
 redis.call('SET', KEYS[3], w)
--- seed live counters of objects that have none, from the database figures at w;
+-- seed live counters of objects that have none, from the database figures at w
+-- (unless deleted after the flush read them: a seed would outlive the object);
 -- the day window is sent once, each seed's days only where the database has views
 local a = 4 + 2 * ndec
 local window = {}
@@ -68,7 +70,7 @@ local k = 4
 while a <= #ARGV do
   local name = ARGV[a]
   local ndays = tonumber(ARGV[a + 3])
-  if redis.call('EXISTS', KEYS[k]) == 0 then
+  if redis.call('EXISTS', KEYS[k]) == 0 and redis.call('EXISTS', KEYS[k + 3]) == 0 then
     local pend = tonumber(redis.call('HGET', KEYS[2], name) or '0')
     local upend = tonumber(redis.call('HGET', KEYS[2], name .. PENDING_UNIQUE) or '0')
     redis.call('SET', KEYS[k], tonumber(ARGV[a + 1]) + pend)
@@ -81,6 +83,6 @@ while a <= #ARGV do
     end
   end
   a = a + 4 + 2 * ndays
-  k = k + 3
+  k = k + 4
 end
 return 1
