@@ -225,7 +225,7 @@ def _older_than(version: str, minimum: tuple[int, int]) -> bool:
 def judge_server(info: dict, address: tuple | None) -> list[checks.CheckMessage]:
     """What INFO of djinsight's Redis says against it: its version and eviction policy."""
     where = shown(address) if address else "djinsight's Redis"
-    found = []
+    found: list[checks.CheckMessage] = []
     version = str(info.get("redis_version", ""))
     if _older_than(version, (6, 2)):
         found.append(
