@@ -1,3 +1,4 @@
+#!lua
 -- record.lua: count one view and append it to its shard's stream, atomically.
 -- The beacon's one round trip (EVALSHA); packed by scripts.record_call.
 --
