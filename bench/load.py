@@ -73,6 +73,7 @@ def load_views(
                     keys.stream,
                     keys.pending,
                     keys.objects,
+                    keys.deleted(name),
                     keys.day_visitors(name, day_text),
                     keys.day_claimed(name, day_text),
                 ],

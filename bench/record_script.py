@@ -94,6 +94,7 @@ def keys(name: str, visitor: str, day: str) -> list[str]:
         f"b:buffer:{shard}",
         f"b:pending:{shard}",
         f"b:objects:{shard}",
+        f"b:deleted:{name}",
         f"b:hll:{name}:{day}",
         f"b:hll_claimed:{name}:{day}",
     ]

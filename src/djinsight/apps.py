@@ -13,8 +13,10 @@ class DjinsightConfig(AppConfig):
 
         from djinsight import checks, signals  # noqa: F401 (registers checks and signals)
         from djinsight.pipeline.schedule import on_post_migrate
+        from djinsight.tracking import deletions
 
         post_migrate.connect(on_post_migrate, dispatch_uid="djinsight.periodic_tasks")
+        deletions.connect()
         try:
             from celery.signals import beat_init
         except ImportError:  # pragma: no cover - celery is a dependency

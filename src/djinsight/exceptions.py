@@ -9,12 +9,14 @@ its ``BadRequest`` with 400)::
     ├── ConfigurationError (ImproperlyConfigured)  a DJINSIGHT_* setting or Redis is misconfigured
     ├── ImproperlyInstalled (ImportError)          an optional extra is missing
     ├── BadReference (ValueError)                  a forged, malformed or untracked reference
+    ├── ObjectDeleted (LookupError)                a view of an object that was deleted
     ├── UnknownModels (LookupError)                flush: views of models this process lacks
     ├── Conflict (RuntimeError)                    flush: another flusher moved the watermark
     └── HttpError                                  answered as JSON: status, code, message
         ├── BadRequest (ValueError, BadRequest)    400 (413): the beacon, the live endpoint
         │   └── BadParameter                       400: a query parameter (reports, API)
         ├── MethodNotAllowed                       405, with ``Allow``
+        ├── Gone                                   410: the beacon, for a deleted object
         ├── Unavailable                            503: the analytics store is down
         └── ApiError                               the REST API's access errors
             ├── NotAuthenticated (PermissionDenied)  401, with ``WWW-Authenticate``
@@ -46,6 +48,10 @@ class ImproperlyInstalled(DjinsightError, ImportError):
 
 class BadReference(DjinsightError, ValueError):
     """An object reference is malformed, forged or names no tracked model."""
+
+
+class ObjectDeleted(DjinsightError, LookupError):
+    """A view names an object that was deleted (its tombstone is in Redis): not recorded."""
 
 
 class UnknownModels(DjinsightError, LookupError):
@@ -119,6 +125,16 @@ class MethodNotAllowed(HttpError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Allow": self.allow} if self.allow else {}
+
+
+class Gone(HttpError):
+    """What the client names existed once and was deleted: 410, nothing recorded.
+
+    No builtin fits: ``Http404`` would make Django answer a 404 of its own.
+    """
+
+    status = 410
+    code = "gone"
 
 
 class Unavailable(HttpError):

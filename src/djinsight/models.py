@@ -7,10 +7,10 @@ from django.db import models
 from django.db.models.signals import class_prepared
 from django.utils.translation import gettext_lazy as _
 
+from djinsight.guard import STAT_FIELDS as STAT_FIELDS  # re-exported: the mixin's columns
+from djinsight.guard import guard
 from djinsight.indexes import TimeIndex
 from djinsight.rules import is_tracked_model, week_start
-
-STAT_FIELDS = ("total_views", "unique_views", "first_viewed_at", "last_viewed_at")
 
 
 class PageViewStatisticsMixin:
@@ -37,7 +37,7 @@ class PageViewStatisticsMixin:
 
 
 def _stat_fields() -> dict[str, models.Field]:
-    return {
+    fields: dict[str, models.Field] = {
         "total_views": models.PositiveBigIntegerField(
             _("total views"), default=0, db_index=True, editable=False
         ),
@@ -51,6 +51,9 @@ def _stat_fields() -> dict[str, models.Field]:
             _("last viewed at"), null=True, blank=True, db_index=True, editable=False
         ),
     }
+    for field in fields.values():
+        field.djinsight_figure = True  # type: ignore[attr-defined]  # see djinsight.guard
+    return fields
 
 
 def _has_field(model, name: str) -> bool:
@@ -70,6 +73,7 @@ def add_stat_fields(sender, **kwargs) -> None:
     for name, field in _stat_fields().items():
         if not _has_field(sender, name):  # inherited through multi-table inheritance
             sender.add_to_class(name, field)
+    guard(sender)  # only the flush writes them
 
 
 class_prepared.connect(add_stat_fields, dispatch_uid="djinsight.add_stat_fields")

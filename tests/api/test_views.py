@@ -262,7 +262,9 @@ def _objects(n: int) -> list[Article]:
     pct = ContentType.objects.get_for_model(Product)
     articles = []
     for i in range(n):
-        article = Article.objects.create(title=f"a{i}", slug=f"a{i}", total_views=i)
+        article = data.with_figures(
+            Article.objects.create(title=f"a{i}", slug=f"a{i}"), total_views=i
+        )
         product = Product.objects.create(id=uuid.uuid4(), name=f"p{i}")
         for obj, t in ((article, ct), (product, pct)):
             PageViewSummary.objects.create(

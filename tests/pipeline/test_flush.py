@@ -1,5 +1,7 @@
 """Flushing Redis into the database: exact counts, summaries, logs, live figures steady."""
 
+import logging
+
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -14,7 +16,7 @@ from djinsight.models import (
 from djinsight.pipeline import flush
 from djinsight.stats.figures import get_object_stats, get_stats
 from djinsight.store import buffer
-from djinsight.store.keys import Keys, ObjectName, keys_for
+from djinsight.store.keys import Keys, ObjectName, keys_for, shard_of
 from tests.conftest import beacon, visitor
 from tests.testapp.models import Article, BlogPage, Product
 
@@ -198,14 +200,116 @@ def test_retried_flush_after_commit_only_trims(client, redis_client):
     assert FlushLedger.objects.get(shard=shard).applied_views == 3
 
 
-def test_views_of_deleted_objects_are_dropped_cleanly(client):
+def rows_of(obj) -> dict:
+    """The database rows that hold views of ``obj``: summaries, weekly summaries, logs."""
+    mine = {"object_id": str(obj.pk)}
+    return {
+        "daily": list(PageViewSummary.objects.filter(**mine).values_list("total_views", flat=True)),
+        "weekly": list(
+            PageViewWeeklySummary.objects.filter(**mine).values_list("total_views", flat=True)
+        ),
+        "logs": PageViewLog.objects.filter(**mine).count(),
+    }
+
+
+def test_views_buffered_before_a_delete_are_dropped_at_the_flush(
+    client, redis_client, django_capture_on_commit_callbacks
+):
     a, b = articles(2)
     beacon(client, a, **visitor(1))
+    beacon(client, a, **visitor(2))
     beacon(client, b, **visitor(1))
-    a.delete()
-    assert flush.process_pageviews().views == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        Article.objects.filter(pk=a.pk).delete()  # a queryset delete signals each object too
+    assert flush.process_pageviews().views == 3  # consumed, past the watermark
+    assert rows_of(a) == {"daily": [], "weekly": [], "logs": 0}
+    assert PageViewDailyTotal.objects.get().total_views == 1  # b's view only
+    b.refresh_from_db()
+    assert b.total_views == 1 and rows_of(b) == {"daily": [1], "weekly": [1], "logs": 1}
+    name = ObjectName("testapp.article", str(b.pk - 1))  # a's pk is None after its delete
+    keys = keys_for(name)
+    assert not any(redis_client.exists(k) for k in (keys.counter(name), keys.stats(name)))
+    assert redis_client.zscore(keys.objects, str(name)) is None
+    assert buffered(redis_client) == 0
+    assert all(redis_client.hlen(Keys(s).pending) == 0 for s in range(4))
+
+
+@pytest.mark.parametrize("model", [Article, Product], ids=["integer pk", "uuid pk"])
+def test_a_delete_no_signal_reports_is_caught_by_the_flush(client, redis_client, caplog, model):
+    """A raw SQL delete: the beacon still answers 204, the flush drops the views and keys."""
+    a, b = (
+        [Article.objects.create(title=f"A{i}", slug=f"a{i}") for i in range(2)]
+        if model is Article
+        else [Product.objects.create(name=f"P{i}") for i in range(2)]
+    )
+    beacon(client, a, **visitor(1))
+    flush.process_pageviews()  # a's live counters are seeded: keys the flush must remove
+    before = rows_of(a)
+    name = ObjectName.of(a)
+    keys = keys_for(name)
+    assert redis_client.exists(keys.counter(name), keys.unique_counter(name), keys.stats(name)) == 3
+    beacon(client, a, **visitor(2))
+    table, pk_field = model._meta.db_table, model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {connection.ops.quote_name(table)} WHERE {pk_field.column} = %s",
+            [pk_field.get_db_prep_value(a.pk, connection)],
+        )
+    assert beacon(client, a, **visitor(3)).status_code == 204  # no signal, no tombstone
+    beacon(client, b, **visitor(1))
+    with caplog.at_level(logging.INFO, "djinsight"):
+        assert flush.process_pageviews().views == 3
+    assert rows_of(a) == before
+    assert [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()] == [
+        f"djinsight: shard {shard_of(name)}: dropped 2 views of 1 deleted objects"
+    ]
+    assert redis_client.exists(keys.counter(name), keys.unique_counter(name), keys.stats(name)) == 0
+    assert redis_client.zscore(keys.objects, str(name)) is None
+    assert buffered(redis_client) == 0
+    assert all(redis_client.hlen(Keys(s).pending) == 0 for s in range(4))
     b.refresh_from_db()
     assert b.total_views == 1
+
+
+def test_an_object_deleted_between_its_flush_and_its_trim_is_not_seeded(
+    client, redis_client, django_capture_on_commit_callbacks
+):
+    """The flush read the object's totals, then it was deleted: the trim seeds nothing."""
+    from django.db import transaction
+
+    (a,) = articles(1)
+    name = ObjectName.of(a)
+    beacon(client, a, **visitor(1))
+    shard = shard_of(name)
+    flush.ensure_ledger()
+    with transaction.atomic():
+        applied = flush._apply_batch(shard, 100)
+    assert [seed.name for seed in applied.seeds] == [str(name)]
+    with django_capture_on_commit_callbacks(execute=True):
+        a.delete()
+    buffer.trim(
+        shard, applied.watermark, applied.seeds, applied.after, applied.decrements, applied.window
+    )
+    keys = keys_for(name)
+    assert redis_client.exists(keys.counter(name), keys.unique_counter(name), keys.stats(name)) == 0
+    assert redis_client.hlen(keys.pending) == 0
+
+
+def test_a_batch_of_seeded_objects_that_all_exist_reads_no_object_row(client):
+    """Finding deleted objects costs no query in steady state: the update's row count tells."""
+    from django.test.utils import CaptureQueriesContext
+
+    items = articles(3)
+    for a in items:
+        beacon(client, a, **visitor(1))
+    flush.process_pageviews()  # seeds them
+    for a in items:
+        beacon(client, a, **visitor(2))
+    with CaptureQueriesContext(connection) as queries:
+        assert flush.process_pageviews().views == 3
+    table = Article._meta.db_table
+    on_table = [q["sql"].split()[0].upper() for q in queries if table in q["sql"]]
+    assert on_table and set(on_table) == {"UPDATE"}  # one per shard's batch
 
 
 def test_summaries_are_per_local_day(client):
@@ -273,7 +377,6 @@ def test_live_total_exact_after_every_small_batch_of_unseeded_views(client, redi
 
 def test_views_of_a_model_this_process_does_not_know_stay_buffered(client, redis_client):
     """A rolling deploy: the web servers know a model the worker doesn't yet."""
-    from djinsight.store.keys import shard_of
 
     (a,) = articles(1)
     beacon(client, a, **visitor(1))

@@ -40,3 +40,9 @@ class Untracked(models.Model):
 
 class BlogPage(Page, PageViewStatisticsMixin):
     introduction = models.TextField(blank=True)
+
+
+class FeaturedArticle(Article):
+    """Multi-table inheritance: the figures live in the parent's table."""
+
+    badge = models.CharField(max_length=50, blank=True)

@@ -200,6 +200,20 @@ def test_wrong_method_is_405_json_as_from_the_django_view(django_app, fast_app, 
     assert passed == []
 
 
+def test_deleted_object_is_410_json_as_from_the_django_view(
+    django_app, fast_app, passed, article, django_capture_on_commit_callbacks
+):
+    body = beacon_body(article)
+    with django_capture_on_commit_callbacks(execute=True):
+        article.delete()
+    expected = call(django_app, environ(body))
+    answer = call(fast_app, environ(body))
+    assert (answer.status, expected.status) == (410, 410)
+    assert answer.json() == expected.json()
+    assert answer.json()["error"]["code"] == "object_deleted"
+    assert passed == []
+
+
 def test_declared_oversized_body_is_refused_without_reading_it(fast_app):
     env = environ(b"{}", CONTENT_LENGTH="101")
     with override_settings(DJINSIGHT_MAX_BODY_BYTES=100):

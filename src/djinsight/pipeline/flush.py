@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -90,6 +91,13 @@ class Batch:
             batch.logs = [e for _entry_id, e in entries]
         return batch
 
+    def drop(self, names: set[str]) -> int:
+        """Forget the views of ``names`` (but not their ``decrements``); how many there were."""
+        views = sum(self.objects.pop(name)[0] for name in names)
+        self.days = {key: tally for key, tally in self.days.items() if key[0] not in names}
+        self.logs = [e for e in self.logs if e[ENTRY_OBJECT] not in names]
+        return views
+
 
 def shard_ids() -> list[int]:
     known = set(FlushLedger.objects.values_list("shard", flat=True))
@@ -161,6 +169,10 @@ def flush_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> i
     buffer.trim(
         shard, applied.watermark, applied.seeds, applied.after, applied.decrements, applied.window
     )
+    if applied.missing:
+        # Their views are dropped; so are live keys those views may have made. A
+        # flusher killed before this leaves them, until a later view is dropped too.
+        buffer.forget(applied.missing)
     if applied.count:
         views_flushed.send(sender=None, shard=shard, views=applied.count)
     return applied.count
@@ -185,6 +197,7 @@ class Applied:
     seeds: list = field(default_factory=list)
     decrements: dict = field(default_factory=dict)
     window: list = field(default_factory=list)
+    missing: list = field(default_factory=list)  # names of objects no longer in the database
 
 
 def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> Applied | None:
@@ -204,10 +217,27 @@ def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> 
         raise Conflict(f"shard {shard}: another flusher advanced the watermark first")
     batch = Batch.of(entries, keep_logs=settings.STORE_RAW_LOGS)
     content_types = _content_types(batch.objects, discard_unknown)
+    counted = _bump_counters(batch, content_types, _unseeded(shard, batch))
+    if counted.missing:
+        views = batch.drop(counted.missing)
+        logger.info(
+            "djinsight: shard %s: dropped %s views of %s deleted objects",
+            shard,
+            views,
+            len(counted.missing),
+        )
     _write(batch, content_types)
     window = seed_window(timezone.localdate())
-    seeds = _seeds(shard, batch, content_types, window)
-    return Applied(len(entries), watermark, ledger.watermark, seeds, batch.decrements, window)
+    seeds = _seeds(counted.totals, content_types, window)
+    return Applied(
+        len(entries),
+        watermark,
+        ledger.watermark,
+        seeds,
+        batch.decrements,
+        window,
+        sorted(counted.missing),
+    )
 
 
 def _models_by_label(labels, discard_unknown: bool) -> dict[str, type]:
@@ -232,20 +262,69 @@ def _content_types(objects, discard_unknown: bool = False) -> dict[str, tuple[ty
     return {label: (model, types[model]) for label, model in models.items()}
 
 
-def _write(batch: Batch, content_types) -> None:
-    counters: dict[type, list[tuple]] = defaultdict(list)
-    for name, (views, unique, first_ms, last_ms) in batch.objects.items():
+@dataclass
+class Counted:
+    """What the counter updates found out."""
+
+    missing: set[str] = field(default_factory=set)  # objects no longer in the database
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)  # unseeded: views, unique
+
+
+def _unseeded(shard: int, batch: Batch) -> set[str]:
+    """Batch objects whose live counters Redis lacks: one MGET (a shard shares a slot)."""
+    keys, names = Keys(shard), list(batch.objects)
+    counters = get_redis().mget([keys.counter(name) for name in names]) if names else []
+    return {name for name, counter in zip(names, counters, strict=True) if counter is None}
+
+
+def _bump_counters(batch: Batch, content_types, unseeded: set[str]) -> Counted:
+    """Add the batch's views to the mixin columns, and find the objects that are gone.
+
+    An update's row count tells whether every object of a model is still there,
+    so in steady state this costs the updates only. Otherwise one read per model
+    names the missing objects, and reads the totals the unseeded ones are seeded
+    with (which it reads alone when nothing is missing).
+    """
+    counted = Counted()
+    by_model: dict[type, dict[Any, str]] = defaultdict(dict)  # model -> pk -> name
+    for name in batch.objects:
         ref = ObjectName.parse(name)
         if ref.label not in content_types:
-            continue
+            continue  # a model discarded as unknown
         model = content_types[ref.label][0]
         pk = object_pk(model, ref.pk)
-        if pk is not None:
-            counters[model].append(
-                (pk, views, unique, buffer.ms_to_datetime(first_ms), buffer.ms_to_datetime(last_ms))
-            )
-    for model, rows in counters.items():
-        writes.bump_counters(model, rows)
+        if pk is None:
+            counted.missing.add(name)
+        else:
+            by_model[model][pk] = name
+    for model, names in by_model.items():
+        rows = []
+        for pk, name in names.items():
+            views, unique, first_ms, last_ms = batch.objects[name]
+            first, last = buffer.ms_to_datetime(first_ms), buffer.ms_to_datetime(last_ms)
+            rows.append((pk, views, unique, first, last))
+        all_there = writes.bump_counters(model, rows) == len(names)
+        wanted = {pk: name for pk, name in names.items() if not all_there or name in unseeded}
+        found = _stored_totals(model, wanted) if wanted else {}
+        if not all_there:
+            counted.missing |= set(names.values()) - set(found)
+        counted.totals |= {name: found[name] for name in found if name in unseeded}
+    return counted
+
+
+def _stored_totals(model, names: dict[Any, str]) -> dict[str, tuple[int, int]]:
+    """name -> (total_views, unique_views) of the objects (pk -> name) still stored."""
+    rows = model._base_manager.using(connection.alias).filter(pk__in=list(names))
+    if connection.features.has_select_for_update:
+        # A locking read sees the latest rows: on MariaDB a plain one may read the
+        # transaction's snapshot, older than the delete the update just saw.
+        rows = rows.select_for_update()
+    found = rows.values_list("pk", "total_views", "unique_views")
+    return {names[pk]: (total, unique) for pk, total, unique in found if pk in names}
+
+
+def _write(batch: Batch, content_types) -> None:
+    """Summaries, their rollups, raw logs and dimension totals of the batch's views."""
     summaries = []
     # the daily summaries added up per type and day, and per object and week
     totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
@@ -274,46 +353,28 @@ def seed_window(today: date) -> list[str]:
     return [day_key(today - timedelta(days=n)) for n in range(STATS_DAYS - 1, -1, -1)]
 
 
-def _seeds(shard: int, batch: Batch, content_types, window: list[str]) -> list[buffer.Seed]:
-    """Database figures for batch objects whose live counters Redis lacks."""
-    keys = Keys(shard)
-    names = list(batch.objects)
-    # One MGET for the whole batch (a shard's keys share a cluster slot).
-    counters = get_redis().mget([keys.counter(name) for name in names])
-    unseeded = [name for name, counter in zip(names, counters, strict=True) if counter is None]
-    if not unseeded:
-        return []
-    seeds = []
-    by_label: dict[str, list[ObjectName]] = defaultdict(list)
-    for name in unseeded:
+def _seeds(
+    totals: dict[str, tuple[int, int]], content_types, window: list[str]
+) -> list[buffer.Seed]:
+    """Seeds for the unseeded objects (``totals``: their figures, this batch included)."""
+    by_label: dict[str, dict[str, str]] = defaultdict(dict)  # label -> object id -> name
+    for name in totals:
         ref = ObjectName.parse(name)
-        if ref.label in content_types:
-            by_label[ref.label].append(ref)
-    for label, refs in by_label.items():
-        model, ct = content_types[label]
-        seeds += _seeds_for_model(model, ct, refs, parse_day(window[0]), parse_day(window[-1]))
-    return seeds
-
-
-def _seeds_for_model(model, ct, refs, since: date, today: date) -> list[buffer.Seed]:
-    pks = [pk for pk in (object_pk(model, ref.pk) for ref in refs) if pk is not None]
-    totals = {
-        str(pk): (total, unique)
-        for pk, total, unique in model._base_manager.filter(pk__in=pks).values_list(
-            "pk", "total_views", "unique_views"
-        )
-    }
+        by_label[ref.label][ref.pk] = name
     days: dict[str, dict[str, int]] = defaultdict(dict)
-    rows = PageViewSummary.objects.filter(
-        content_type=ct, object_id__in=list(totals), date__gte=since, date__lte=today
-    ).values_list("object_id", "date", "total_views")
-    for object_id, day, views in rows:
-        if views:
-            days[object_id][day_key(day)] = views
-    label = f"{ct.app_label}.{ct.model}"
+    for label, names in by_label.items():
+        rows = PageViewSummary.objects.using(connection.alias).filter(
+            content_type=content_types[label][1],
+            object_id__in=list(names),
+            date__gte=parse_day(window[0]),
+            date__lte=parse_day(window[-1]),
+        )
+        for object_id, day, views in rows.values_list("object_id", "date", "total_views"):
+            if views:
+                days[names[object_id]][day_key(day)] = views
     return [
-        buffer.Seed(f"{label}:{pk}", total, unique, days.get(pk, {}))
-        for pk, (total, unique) in totals.items()
+        buffer.Seed(name, total, unique, days.get(name, {}))
+        for name, (total, unique) in totals.items()
     ]
 
 

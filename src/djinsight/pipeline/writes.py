@@ -40,24 +40,31 @@ def _counter_sql(table: str, pk_col: str, pk_type: str, count: int) -> str:
             f"SET {_assignments('t.', 't.')}"
         )
     values = ", ".join([f"(CAST(%s AS {pk_type}), %s, %s, %s, %s)"] * count)
+    named = "SELECT column1 AS pk, column2 AS n, column3 AS u, column4 AS f, column5 AS l"
+    # Starts with UPDATE: Python 3.11's sqlite3 counts no rows of a statement starting WITH.
     return (
-        f"WITH v(pk, n, u, f, l) AS (VALUES {values}) "
-        f"UPDATE {table} SET {_assignments('', '')} FROM v WHERE {table}.{pk_col} = v.pk"
+        f"UPDATE {table} SET {_assignments('', '')} "
+        f"FROM ({named} FROM (VALUES {values})) AS v WHERE {table}.{pk_col} = v.pk"
     )
 
 
-def bump_counters(model, rows: Sequence[tuple]) -> None:
-    """Add views to the mixin columns of ``model``.
+def bump_counters(model, rows: Sequence[tuple]) -> int:
+    """Add views to the mixin columns of ``model``; how many rows were updated.
 
-    ``rows``: (pk, views, unique_views, first_viewed_at, last_viewed_at).
+    ``rows``: (pk, views, unique_views, first_viewed_at, last_viewed_at), one per
+    pk. A row whose object was deleted updates nothing, so a count below
+    ``len(rows)`` means some objects are gone.
     """
     qn = connection.ops.quote_name
+    # Under multi-table inheritance the columns are in the parent's table,
+    # whose primary key has the same values as the child's.
+    model = model._meta.get_field("total_views").model
     pk_field = model._meta.pk
     table, pk_col = qn(model._meta.db_table), qn(pk_field.column)
     pk_type = pk_field.cast_db_type(connection)
     if connection.vendor == "postgresql":
-        _bump_counters_postgresql(table, pk_col, pk_type, pk_field, rows)
-        return
+        return _bump_counters_postgresql(table, pk_col, pk_type, pk_field, rows)
+    updated = 0
     for chunk in _chunks(rows):
         params: list = []
         for pk, n, u, first, last in chunk:
@@ -65,17 +72,20 @@ def bump_counters(model, rows: Sequence[tuple]) -> None:
             params += [pk_value, n, u, _db_value(first), _db_value(last)]
         with connection.cursor() as cursor:
             cursor.execute(_counter_sql(table, pk_col, pk_type, len(chunk)), params)
+            # Rows matched, on MySQL too: Django connects with CLIENT.FOUND_ROWS.
+            updated += cursor.rowcount
+    return updated
 
 
 def _columns(rows: Sequence[tuple]) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else []
 
 
-def _bump_counters_postgresql(table: str, pk_col: str, pk_type: str, pk_field, rows) -> None:
+def _bump_counters_postgresql(table: str, pk_col: str, pk_type: str, pk_field, rows) -> int:
     # One statement, five array parameters, whatever the row count: psycopg
     # parses a query with thousands of placeholders on every call (bench/).
     if not rows:
-        return
+        return 0
     pks, views, unique, first, last = _columns(rows)
     pks = [pk_field.get_db_prep_value(pk, connection) for pk in pks]
     query = (
@@ -85,6 +95,7 @@ def _bump_counters_postgresql(table: str, pk_col: str, pk_type: str, pk_field, r
     )
     with connection.cursor() as cursor:
         cursor.execute(query, [pks, views, unique, first, last])
+        return cursor.rowcount
 
 
 def upsert_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> None:

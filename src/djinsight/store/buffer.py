@@ -12,16 +12,17 @@ or crashed flush never trims twice. The scripts and their arguments are in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
 from typing import cast
 
 from djinsight.conf import settings
+from djinsight.exceptions import ObjectDeleted
 from djinsight.store import scripts
 from djinsight.store.client import get_redis, scripts_for
-from djinsight.store.keys import Keys, ObjectName, shard_of
+from djinsight.store.keys import RECORD_DELETED, TOMBSTONE_SECONDS, Keys, ObjectName, shard_of
 
 
 def ms_to_datetime(ms: int) -> datetime:
@@ -42,12 +43,46 @@ class View:
 
 
 def record_view(view: View, client=None) -> bool:
-    """Record one view in one round trip; True if the visitor is new for this object."""
+    """Record one view in one round trip; True if the visitor is new for this object.
+
+    ObjectDeleted, with nothing written, if the object was marked deleted (``forget``).
+    """
     script_keys, args = scripts.record_call(view)
     if client is not None:  # a pipeline, or a caller's own client
-        return bool(scripts_for(client).record(keys=script_keys, args=args, client=client))
-    client = get_redis()
-    return bool(scripts.run_pooled(client, scripts_for(client).record, script_keys, args))
+        answer = scripts_for(client).record(keys=script_keys, args=args, client=client)
+    else:
+        client = get_redis()
+        answer = scripts.run_pooled(client, scripts_for(client).record, script_keys, args)
+    if answer == RECORD_DELETED:
+        raise ObjectDeleted(f"{view.name} was deleted; its views are not recorded")
+    return bool(answer)
+
+
+def forget(names: Iterable[ObjectName | str], tombstone: bool | None = None, client=None) -> None:
+    """Delete the live keys of objects (counters, stats hash, place in ``objects``).
+
+    ``tombstone``: True marks the objects deleted, so that record.lua refuses
+    their views for TOMBSTONE_SECONDS; False clears the mark (an object created
+    again); None leaves it. Views still in the stream are the flush's to drop or
+    apply, the pending hash the trim's. One atomic round trip (per shard on Cluster).
+    """
+    by_shard: dict[int, list[ObjectName | str]] = defaultdict(list)
+    for name in names:
+        by_shard[shard_of(name)].append(name)
+    client = client or get_redis()
+    pipe = client.pipeline(transaction=True)
+    for shard, group in by_shard.items():
+        keys = Keys(shard)
+        for name in group:
+            pipe.delete(keys.counter(name), keys.unique_counter(name), keys.stats(name))
+            if tombstone:
+                pipe.set(keys.deleted(name), 1, ex=TOMBSTONE_SECONDS)
+            elif tombstone is not None:
+                pipe.delete(keys.deleted(name))
+        pipe.zrem(keys.objects, *map(str, group))
+        if settings.REDIS_CLUSTER:  # a transaction stays within one hash slot
+            pipe.execute()
+    pipe.execute()
 
 
 @dataclass

@@ -8,6 +8,7 @@ import time
 
 import redis
 from django.conf import settings as django_settings
+from redis.exceptions import OutOfMemoryError, ResponseError
 
 from djinsight.conf import settings
 from djinsight.exceptions import ConfigurationError
@@ -122,4 +123,41 @@ class Outage:
             self.down_since = None
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether Redis refused a command for lack of memory (maxmemory reached): an OOM
+    error, which servers older than Redis 7 wrap in a script error."""
+    return isinstance(exc, OutOfMemoryError) or (
+        isinstance(exc, ResponseError) and "OOM command not allowed" in str(exc)
+    )
+
+
+class Full:
+    """Remembers that Redis refused a view for lack of memory, so it is logged once.
+
+    Unlike an outage nothing is skipped: the refusal is instant, and the view
+    after the flush that frees memory is recorded. Only a recorded view ends it
+    (live reads still work while Redis is full).
+    """
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def refused(self, exc: Exception) -> None:
+        if self.since is None:
+            logger.error(
+                "djinsight: Redis is full (maxmemory), views are not recorded until a flush "
+                "frees memory: %s",
+                exc,
+            )
+            self.since = time.monotonic()
+
+    def recorded(self) -> None:
+        if self.since is not None:
+            logger.warning(
+                "djinsight: Redis records views again after %.1fs", time.monotonic() - self.since
+            )
+            self.since = None
+
+
 outage = Outage()
+full = Full()

@@ -49,6 +49,14 @@ ENTRY_IP = "ip"  # anonymised, or ""
 # Kept for the day plus views backdated by up to a day (the beacon refuses older ones),
 # with an hour to spare for a 25-hour day.
 DAY_VISITORS_TTL = 50 * 60 * 60  # seconds
+# record.lua's answer when the object's tombstone (Keys.deleted) exists: nothing written.
+RECORD_DELETED = -1
+# How long a deleted object's tombstone stays. References never expire, so pages
+# rendered before the delete (cached, open in a tab) keep sending views for a while;
+# a fixed month outlasts any sane page cache, and is not the unique-visitor window
+# (DJINSIGHT_REDIS_EXPIRATION), which means something else. After it the flush still
+# drops such views, so the TTL bounds memory, not correctness.
+TOMBSTONE_SECONDS = 30 * 24 * 60 * 60
 
 
 def day_key(day: date) -> str:
@@ -121,6 +129,10 @@ class Keys:
     def stats(self, name: ObjectName | str) -> str:
         """Hash: first/last view (epoch ms) and views per day; fields STATS_*."""
         return f"{self.prefix}stats:{name}"
+
+    def deleted(self, name: ObjectName | str) -> str:
+        """Tombstone of a deleted object (TTL TOMBSTONE_SECONDS): record.lua refuses its views."""
+        return f"{self.prefix}deleted:{name}"
 
     @property
     def stream(self) -> str:

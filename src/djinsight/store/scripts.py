@@ -8,6 +8,13 @@ Field names and the prune threshold are defined once, in ``keys.py``, and
 ``source`` binds them into each script as Lua locals; only per-call values
 travel as ARGV. Sending the names with every call instead cost the record
 script, the beacon's hot path, 1-12% more Redis CPU per view (interleaved A/B).
+
+Each file's first line is a Redis 7 shebang with the script's flags, which
+decide what a full Redis (maxmemory) does with it: ``record.lua`` (no flags) is
+refused before it writes anything, ``trim.lua`` (``allow-oom``) runs so that a
+flush can free memory, ``read.lua`` (``no-writes``) runs since it writes nothing.
+Older servers refuse that line; they get it blank (``reads_flags`` asks once
+per client), and the scripts behave the same there (see trim.lua's header).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from djinsight.conf import settings
 from djinsight.store import keys as layout
@@ -27,6 +34,8 @@ from djinsight.store.keys import Keys, day_key, keys_for
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
+
+    from redis.commands.core import Script
 
     from djinsight.store.buffer import Seed, View
     from djinsight.store.keys import ObjectName
@@ -51,6 +60,7 @@ BOUND = (
     "ENTRY_REFERRER",
     "ENTRY_USER_AGENT",
     "ENTRY_IP",
+    "RECORD_DELETED",
     "DAY_VISITORS_TTL",
 )
 
@@ -61,19 +71,32 @@ def lua_file(name: str) -> str:
 
 
 @functools.cache
-def source(name: str) -> str:
-    """The text Redis runs: ``lua/<name>.lua`` with the keys.py names it uses bound."""
-    return bind(lua_file(name))
+def source(name: str, flags: bool = True) -> str:
+    """The text Redis runs: ``lua/<name>.lua`` with the keys.py names it uses bound;
+    without ``flags`` (servers older than Redis 7) its ``#!lua`` line is left blank."""
+    return bind(lua_file(name), flags)
 
 
-def bind(text: str) -> str:
-    """A script's text with the keys.py names it uses bound as Lua locals."""
+def bind(text: str, flags: bool = True) -> str:
+    """A script's text as Redis runs it (see ``source``)."""
+    shebang, rest = _split_shebang(text)
+    if shebang and not flags:
+        shebang = "\n"
     used = [n for n in BOUND if re.search(rf"\b{n}\b", text)]
     if not used:
-        return text
+        return shebang + rest
     values = ", ".join(_lua_literal(getattr(layout, n)) for n in used)
     # On the header's first line, so that Redis's error line numbers are the file's.
-    return f"local {', '.join(used)} = {values} {text}"
+    return f"{shebang}local {', '.join(used)} = {values} {rest}"
+
+
+def _split_shebang(text: str) -> tuple[str, str]:
+    """The ``#!lua`` line with its newline ('' if none), and the rest: Redis reads the
+    script's flags only from its very first line."""
+    if not text.startswith("#!"):
+        return "", text
+    first, _, rest = text.partition("\n")
+    return first + "\n", rest
 
 
 def _lua_literal(value: str | int) -> str:
@@ -85,12 +108,59 @@ def _lua_literal(value: str | int) -> str:
 
 
 class Scripts:
-    """The scripts registered with one client (SHAs computed); ``client.scripts_for`` caches it."""
+    """The scripts registered with one client (SHAs computed); ``client.scripts_for`` caches it.
 
-    def __init__(self, client) -> None:
-        self.record = client.register_script(source("record"))
-        self.trim = client.register_script(source("trim"))
-        self.read = client.register_script(source("read"))
+    Registered at their first use, which asks the server once whether it reads
+    script flags (``reads_flags``), unless ``flags`` says so.
+    """
+
+    record: Script
+    trim: Script
+    read: Script
+
+    def __init__(self, client, flags: bool | None = None) -> None:
+        self.client = client
+        if flags is not None:
+            self._register(flags)
+
+    def __getattr__(self, name: str) -> Script:  # called only until registered
+        if name not in NAMES:
+            raise AttributeError(name)
+        self._register(reads_flags(self.client))
+        return getattr(self, name)
+
+    def _register(self, flags: bool) -> None:
+        for name in NAMES:
+            setattr(self, name, self.client.register_script(source(name, flags)))
+
+
+FLAGS_PROBE = "#!lua flags=no-writes\nreturn 1"
+
+
+def reads_flags(client) -> bool:
+    """Whether the server reads a script's flags from its ``#!lua`` line (Redis 7 and
+    later); older ones refuse the line. One EVAL, not retried (see run_pooled)."""
+    pool = client.connection_pool
+    conn = _connection(pool)
+    try:
+        conn.send_command("EVAL", FLAGS_PROBE, 0)
+        return conn.read_response() == 1
+    except ResponseError as exc:
+        if "Error compiling script" in str(exc):
+            return False
+        raise
+    except BaseException:
+        conn.disconnect()
+        raise
+    finally:
+        pool.release(conn)
+
+
+def _connection(pool):
+    try:
+        return pool.get_connection()
+    except TypeError:  # redis-py < 5.3 wants a command name
+        return pool.get_connection("EVALSHA")
 
 
 def run_pooled(client, script, keys: list, args: list):
@@ -102,10 +172,7 @@ def run_pooled(client, script, keys: list, args: list):
     as is and never retried, since a lost reply may hide a recorded view.
     """
     pool = client.connection_pool
-    try:
-        conn = pool.get_connection()
-    except TypeError:  # redis-py < 5.3 wants a command name
-        conn = pool.get_connection("EVALSHA")
+    conn = _connection(pool)
 
     def run():
         conn.send_packed_command(conn.pack_command("EVALSHA", script.sha, len(keys), *keys, *args))
@@ -117,6 +184,8 @@ def run_pooled(client, script, keys: list, args: list):
         except NoScriptError:  # Redis restarted or flushed its scripts: nothing ran; load, run
             script.sha = client.script_load(script.script)
             return run()
+    except ResponseError:  # an error reply (a full Redis): read whole, the connection is fine
+        raise
     except BaseException:
         conn.disconnect()
         raise
@@ -137,6 +206,7 @@ def record_call(view: View) -> tuple[list, list]:
         keys.stream,
         keys.pending,
         keys.objects,
+        keys.deleted(name),
         keys.day_visitors(name, day),
         keys.day_claimed(name, day),
     ]
@@ -177,6 +247,7 @@ def trim_call(
             keys.counter(seed.name),
             keys.unique_counter(seed.name),
             keys.stats(seed.name),
+            keys.deleted(seed.name),
         ]
         args += [seed.name, seed.total, seed.unique, len(seed.days)]
         for day, views in seed.days.items():

@@ -23,13 +23,15 @@ from djinsight.exceptions import (
     BadReference,
     BadRequest,
     ConfigurationError,
+    Gone,
     MethodNotAllowed,
+    ObjectDeleted,
     Unavailable,
 )
 from djinsight.http import answers_errors, read_json
 from djinsight.signals import view_recorded
 from djinsight.store import buffer
-from djinsight.store.client import outage
+from djinsight.store.client import full, out_of_memory, outage
 from djinsight.tracking import identity
 from djinsight.tracking.references import unsign
 
@@ -56,6 +58,12 @@ def method_not_allowed() -> MethodNotAllowed:
 
 def unavailable() -> Unavailable:
     return Unavailable(message="view not recorded: analytics store unavailable")
+
+
+def store_full() -> Unavailable:
+    return Unavailable(
+        "store_full", "view not recorded: analytics store full until the next flush frees memory"
+    )
 
 
 def _text(payload: dict, key: str, limit: int) -> str:
@@ -125,7 +133,8 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
 
 
 def record(request: BeaconRequest) -> None:
-    """Validate a POSTed beacon and record it; BadRequest (4xx) or Unavailable (503) if not."""
+    """Validate a POSTed beacon and record it; BadRequest (4xx), Gone (410, a deleted
+    object) or Unavailable (503) if not."""
     view = build_view(request, parse_payload(request))
     if not settings.ENABLE_TRACKING or _do_not_track(request):
         return
@@ -133,16 +142,29 @@ def record(request: BeaconRequest) -> None:
         raise unavailable()
     try:
         unique = buffer.record_view(view)
+    except ObjectDeleted as exc:
+        outage.succeeded()
+        raise Gone("object_deleted", str(exc)) from None
     except (redis.RedisError, OSError, ConfigurationError) as exc:
-        outage.failed(exc)
-        raise unavailable() from None
+        raise _not_recorded(exc) from None
     outage.succeeded()
+    full.recorded()
     view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
+
+
+def _not_recorded(exc: Exception) -> Unavailable:
+    """The 503 for a view Redis did not record; a full Redis refused it before any write."""
+    if out_of_memory(exc):
+        full.refused(exc)
+        return store_full()
+    outage.failed(exc)
+    return unavailable()
 
 
 @method_decorator([csrf_exempt, answers_errors], name="dispatch")
 class RecordView(View):
-    """POST a signed object reference; 204 when recorded, JSON 4xx (or 503) when not."""
+    """POST a signed object reference; 204 when recorded, JSON 4xx (410 for a deleted
+    object, or 503) when not."""
 
     http_method_names = ["post"]  # same-origin beacons never need a preflight
 
