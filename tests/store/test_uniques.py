@@ -156,7 +156,10 @@ def test_unique_figure_within_3_percent_of_a_million_distinct_visitors(redis_cli
 def memory_of_visitors(client, n: int) -> int:
     """Redis memory left by one view of one object by each of ``n`` new visitors, stream aside."""
     client.flushall()  # the test's own server
-    record(client, ["warm-up"], ObjectName("testapp.article", "8"))  # first-use allocations
+    # Redis 7 allocates a latency histogram (~24 KB) for each command at its first use:
+    # warm both paths up on another object so that only the visitors are measured.
+    with override_settings(DJINSIGHT_UNIQUE_EXACT_LIMIT=1):
+        record(client, ["warm-up", "warm-up 2"], ObjectName("testapp.article", "8"))
     before = client.info("memory")["used_memory"]
     record(client, visitors(n))
     return client.info("memory")["used_memory"] - before
@@ -180,9 +183,9 @@ def test_memory_is_bounded_by_the_limit_not_by_invented_visitors(own_redis):
         f"DJINSIGHT_UNIQUE_EXACT_LIMIT={limit} ({bounded[n // 10]:,} B for {n // 10:,})"
     )
     assert mark > 100
-    # the marks, a 12 KB HyperLogLog, and the steps of Redis's dicts and buffers (±40 KB
-    # between identical runs)
-    assert bounded[n] < limit * mark + 160 * 1024
+    # the marks, a 12 KB HyperLogLog, and the steps of Redis's dicts and buffers (up to
+    # 40 KB between identical runs)
+    assert bounded[n] < limit * mark + 128 * 1024
     assert bounded[n] - bounded[n // 10] < 64 * 1024  # 90,000 more visitors: under 1 B each
     assert unbounded > 50 * bounded[n]
 
