@@ -45,11 +45,11 @@ from bench.run import (  # noqa: E402 - after the path is set
 
 # (setting, crash): a power loss keeps an RDB snapshot whole (written, fsynced, renamed)
 RUNS = {
-    "none": ("sigkill",),
-    "rdb": ("sigkill",),
-    "no": ("sigkill", "power loss"),
-    "everysec": ("sigkill", "power loss"),
-    "always": ("sigkill", "power loss"),
+    "none": ("SIGKILL",),
+    "rdb": ("SIGKILL",),
+    "no": ("SIGKILL", "power loss"),
+    "everysec": ("SIGKILL", "power loss"),
+    "always": ("SIGKILL", "power loss"),
 }
 LABELS = {
     "none": "no persistence",
