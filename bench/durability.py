@@ -106,14 +106,14 @@ def run_one(policy: str, crash: str, ns, items: list, refs: dict) -> dict:
         try:
             with override_settings(DJINSIGHT_REDIS_URL=server.url):
                 reset_clients()
-                load = Clients(
+                with Clients(
                     [refs[i.pk] for i in before], "a", server.url, ns.clients, dict(os.environ)
-                )
-                started = load.go()
-                time.sleep(ns.seconds)
-                server.kill()
-                killed = time.time()
-                answered = load.stop()
+                ) as load:
+                    started = load.go()
+                    time.sleep(ns.seconds)
+                    server.kill()
+                    killed = time.time()
+                    answered = load.stop()
                 dropped = server.lose_power() if crash == "power loss" else 0
                 restart = time.monotonic()
                 server.start()

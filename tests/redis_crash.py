@@ -218,7 +218,21 @@ class Clients:
         for proc in self.procs:
             line = proc.stdout.readline().strip()
             if line != "ready":
+                self.close()
                 raise RuntimeError(f"beacon client did not start (said {line!r})")
+
+    def __enter__(self) -> Clients:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill any client still running (a test failed before stop())."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
 
     def go(self) -> float:
         for proc in self.procs:
@@ -265,12 +279,14 @@ def client(argv: list[str]) -> None:
 
     settings.DJINSIGHT_REDIS_URL = args.redis_url
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    parent = os.getppid()
     print("ready", flush=True)
-    sys.stdin.readline()
+    if not sys.stdin.readline():
+        return  # the parent went away before "go"
     started = time.monotonic()
     answered = Answered()
     seq = 0
-    while not stopping:
+    while not stopping and os.getppid() == parent:
         if args.rate and seq > args.rate * (time.monotonic() - started):
             time.sleep(0.002)
             continue

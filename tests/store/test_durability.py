@@ -51,16 +51,16 @@ def crash_under_load(server: CrashableRedis, power: bool, seconds: float = 3) ->
     """Views under load, flushed twice (the second just before the crash), a crash,
     a restart, more views of other objects, a flush: what was answered and kept."""
     before, after = articles("before", 3), articles("after", 2)
-    load = Clients([sign(a) for a in before], "a", server.url, CLIENTS, child_env(), RATE)
-    started = load.go()
-    # A few batches per shard each time: with views arriving, "until empty" never ends.
-    time.sleep(seconds / 2)
-    flush.process_pageviews(max_batches=2)
-    time.sleep(seconds / 2)
-    flush.process_pageviews(max_batches=2)  # entries it applies may be newer than the last fsync
-    server.kill()
-    killed = time.time()
-    answered = load.stop()
+    with Clients([sign(a) for a in before], "a", server.url, CLIENTS, child_env(), RATE) as load:
+        started = load.go()
+        # A few batches per shard each time: with views arriving, "until empty" never ends.
+        time.sleep(seconds / 2)
+        flush.process_pageviews(max_batches=2)
+        time.sleep(seconds / 2)
+        flush.process_pageviews(max_batches=2)  # may apply entries newer than the last fsync
+        server.kill()
+        killed = time.time()
+        answered = load.stop()
     dropped = server.lose_power() if power else 0
     server.start()
     answered_later = answer_beacons([sign(a) for a in after], 300, "b")
@@ -149,8 +149,10 @@ def stream_id(text: str) -> tuple[int, int]:
     return int(ms), int(seq)
 
 
-@pytest.mark.parametrize("snapshot", ["none", "before the flush", "after the flush"])
-def test_flush_after_redis_lost_data_counts_new_views_once(tmp_path, snapshot):
+@pytest.mark.parametrize(
+    "restored", ["nothing", "a snapshot before the first flush", "a snapshot between flushes"]
+)
+def test_flush_after_redis_lost_data_counts_new_views_once(tmp_path, restored):
     """Redis restarts having lost views the flush already applied, so the ledger's
     watermark is beyond the restored stream: with nothing at all, or with an older
     snapshot whose entries (unflushed, or flushed and trimmed) come back. No entry is
@@ -165,10 +167,10 @@ def test_flush_after_redis_lost_data_counts_new_views_once(tmp_path, snapshot):
             refs = [sign(a) for a in objects]
             client = redis.Redis.from_url(server.url, decode_responses=True)
             first = answer_beacons(refs, 60, "first")
-            if snapshot == "before the flush":
+            if restored == "a snapshot before the first flush":
                 client.save()
             flush.process_pageviews()  # applies "first", seeds the live counters
-            if snapshot == "after the flush":
+            if restored == "a snapshot between flushes":
                 client.save()
             second = answer_beacons(refs, 40, "second")
             flush.process_pageviews()  # applies "second": past anything saved
@@ -176,8 +178,8 @@ def test_flush_after_redis_lost_data_counts_new_views_once(tmp_path, snapshot):
             server.kill()
             server.start()
             shards = list(watermarks)
-            restored = sum(client.xlen(Keys(s).stream) for s in shards)
-            assert restored == (60 if snapshot == "before the flush" else 0)
+            entries = sum(client.xlen(Keys(s).stream) for s in shards)
+            assert entries == (60 if restored == "a snapshot before the first flush" else 0)
             third = answer_beacons(refs, 50, "third")
             for shard in shards:
                 if client.exists(Keys(shard).stream):
@@ -191,6 +193,6 @@ def test_flush_after_redis_lost_data_counts_new_views_once(tmp_path, snapshot):
         server.stop()
         reset_clients()
     FIGURES.append(
-        f"durability, Redis restarted with {snapshot} snapshot: database 150 views "
-        f"(exact), live figure {live}"
+        f"durability, Redis restarted with {restored}: database 150 views (exact), "
+        f"live figure {live}"
     )
