@@ -3,6 +3,7 @@
 
     make bench                      # full scale (about 8-10 minutes on 2 cores)
     make bench BENCH_ARGS=--quick   # CI scale (under 2 minutes)
+    make bench BENCH_ARGS="--only durability"   # Redis crashes (bench/durability.py, ~2 min)
 
 Starts its own redis-server and gunicorn on 127.0.0.1 and its own PostgreSQL
 database (dropped and recreated each run), runs baseline and contender
@@ -669,6 +670,24 @@ def bench_dashboard(ns, results: dict) -> None:
         log(f"  {name}: p50 {q['p50_ms']:.1f} ms, p95 {q['p95_ms']:.1f} ms")
 
 
+def bench_durability(ns, results: dict) -> None:
+    """bench/durability.py in its own process and database."""
+    log("durability: Redis crashed under load for each persistence setting, then flushed")
+    out_file = WORK / "durability.json"
+    env = dict(os.environ, BENCH_DB_NAME="djinsight_bench_durability")
+    command = [PY, str(BENCH / "durability.py"), "--json", str(out_file)]
+    if ns.quick:
+        command += ["--seconds", "3"]
+    out = subprocess.run(  # noqa: S603 - our own script
+        command, env=env, capture_output=True, text=True, check=False, timeout=1800
+    )
+    if out.returncode:
+        raise RuntimeError(f"durability benchmark failed:\n{out.stdout}\n{out.stderr}")
+    results["durability"] = json.loads(out_file.read_text())
+    for line in results["durability"]["table"].splitlines():
+        log(f"  {line}")
+
+
 def run_flushers(ns, env: dict, tag: str) -> dict:
     """``ns.flushers`` flush processes at once, as Celery worker processes would run
     overlapping flush tasks on a backlog; SKIP LOCKED splits the shards between them."""
@@ -969,6 +988,24 @@ def table(results: dict, ns) -> str:
             )
     else:
         rows.append(("Dashboard queries", "", "skipped", "", "p95 < 100 ms", "not measured"))
+    crashes = results.get("durability", {}).get("rows", [])
+    for r in crashes:
+        always = r["policy"] == "always"
+        rows.append(
+            (
+                f"Redis crash ({r['label']}, {r['crash']}): views lost",
+                f"{r['answered']:,} answered 204",
+                f"{r['lost']:,} lost ({r['lost_pct']:.1f}%)",
+                "",
+                "0" if always else "",
+                goal(r["lost"] == 0) if always else "",
+            )
+        )
+    if crashes:
+        exact = all(r["after_restart"]["exact"] and r["consistent"] for r in crashes)
+        rows.append(
+            ("Redis crash: views after the restart, flushed", "", "", "", "exact", goal(exact))
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
@@ -1019,7 +1056,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         default="record,live,flush,visitors,dashboard",
-        help="comma-separated sections",
+        help="comma-separated sections: record, live, flush, visitors, dashboard, durability",
     )
     parser.add_argument(
         "--logs", type=int, help="raw log rows for the dashboard queries (default 10,000,000)"
@@ -1096,6 +1133,8 @@ def main() -> int:
             bench_visitors(ns, results)
         if "dashboard" in sections:
             bench_dashboard(ns, results)
+        if "durability" in sections:
+            bench_durability(ns, results)
     finally:
         procs.stop_all()
         if not ns.keep_db:
