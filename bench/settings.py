@@ -27,7 +27,9 @@ DJINSIGHT_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/
 DJINSIGHT_REDIS_KEY_PREFIX = os.environ.get("BENCH_PREFIX", "djbench:")
 DJINSIGHT_STORE_RAW_LOGS = os.environ.get("BENCH_RAW_LOGS", "1") == "1"
 # wrk varies X-Forwarded-For so that each request can be a different visitor.
-DJINSIGHT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+DJINSIGHT_TRUSTED_PROXIES = 1
+# A load test is one client: no inflation budgets.
+DJINSIGHT_RATE_LIMIT = None
 
 # What `django-admin startproject` generates.
 INSTALLED_APPS = [

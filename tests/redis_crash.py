@@ -145,7 +145,6 @@ class Answered:
 
 def answer_beacon(ref: str, path: str, n: int, answered: Answered) -> bool:
     """One beacon through the WSGI fast path, from visitor ``n``; True if answered 204."""
-    from djinsight.conf import settings
     from djinsight.tracking.fastpath import answer
 
     body = json.dumps({"ref": ref, "url": path}).encode()
@@ -154,7 +153,7 @@ def answer_beacon(ref: str, path: str, n: int, answered: Answered) -> bool:
         "PATH_INFO": "/djinsight/record/",
         "HTTP_HOST": "testserver",
         "HTTP_USER_AGENT": "durability",
-        settings.IP_META_KEY: f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
+        "REMOTE_ADDR": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
         "CONTENT_TYPE": "text/plain",
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),

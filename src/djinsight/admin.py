@@ -3,8 +3,10 @@ and ``ViewStatisticsAdminMixin`` for tracked models' own admins."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import redis
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
@@ -17,8 +19,20 @@ from djinsight.models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
 from djinsight.reports import charts, export, queries
 from djinsight.reports.params import PRESET_DAYS, BadParameter, DateRange, parse_choice
 from djinsight.rules import can_view_analytics, object_pk
+from djinsight.stats.inspection import Capped, capped_views
 
+logger = logging.getLogger("djinsight")
 HOURS = [f"{h:02d}" for h in range(24)]
+
+
+def _capped() -> Capped | None:
+    """The capped figure from Redis, or None if Redis does not answer (the dashboard's
+    figures come from the database and are shown anyway)."""
+    try:
+        return capped_views()
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("djinsight: cannot read the capped figure from Redis: %s", exc)
+        return None
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -131,6 +145,7 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
             "oses_chart": charts.bar_chart(data.oses, title=str(_("Operating systems"))),
             "hours_chart": charts.column_chart(HOURS, data.hours, title=str(_("Views by hour"))),
             "export_url": reverse("admin:djinsight_analytics_export"),
+            "capped": _capped(),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "djinsight/admin/dashboard.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from numbers import Real
 
@@ -14,6 +15,7 @@ from redis.retry import Retry
 
 from djinsight.conf import settings
 from djinsight.store.client import REDIS_CACHE_BACKENDS, redis_url
+from djinsight.store.keys import proxy_suspected
 
 # Checks run with most manage.py commands: a Redis that does not answer costs at most this.
 SERVER_TIMEOUT = 0.5
@@ -22,6 +24,37 @@ LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _networks(value) -> bool:
+    if not isinstance(value, (list, tuple)):
+        return False
+    try:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _trusted_proxies(value) -> bool:
+    if value is None or _networks(value):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _budget(value) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+
+
+def _rate_limit(value) -> bool:
+    if value is None or (_budget(value) and isinstance(value, int)):
+        return True
+    return (
+        isinstance(value, dict)
+        and set(value) <= {"views", "visitors"}
+        and all(_budget(v) for v in value.values())
+    )
 
 
 RULES = [
@@ -60,6 +93,27 @@ RULES = [
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
         "an integer of 0 or more, such as 1000",
     ),
+    (
+        "E017",
+        "TRUSTED_PROXIES",
+        _trusted_proxies,
+        "None, a number of proxies (such as 1) or a list of their networks "
+        "(such as ['10.0.0.0/8'])",
+    ),
+    (
+        "E018",
+        "RATE_LIMIT",
+        _rate_limit,
+        "None (no budgets), a number of views per minute, or a dict such as "
+        "{'views': 30, 'visitors': 60} (numbers of 0 or more, or None)",
+    ),
+    (
+        "E019",
+        "ALLOWED_ORIGINS",
+        lambda v: isinstance(v, (list, tuple)) and all(isinstance(h, str) and h for h in v),
+        "a list of site names, such as ['blog.example.com', '.example.org']",
+    ),
+    ("E020", "RESPECT_GPC", lambda v: isinstance(v, bool), "True or False"),
 ]
 
 
@@ -76,8 +130,29 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                     id=f"djinsight.{code}",
                 )
             )
+    errors += check_deprecated()
     errors += check_redis()
     return errors
+
+
+def check_deprecated() -> list[checks.CheckMessage]:
+    if not settings.IP_META_KEY_SET:
+        return []
+    return [
+        checks.Warning(
+            f"DJINSIGHT_IP_META_KEY ({settings.IP_META_KEY!r}) is deprecated"
+            + (
+                ", and ignored since DJINSIGHT_TRUSTED_PROXIES is set."
+                if settings.TRUSTED_PROXIES is not None
+                else "; djinsight reads the right-most address of that header."
+            ),
+            hint=(
+                "Remove it and declare your reverse proxies instead: DJINSIGHT_TRUSTED_PROXIES "
+                "= 1 (their number) or a list of their networks. See docs/settings.md."
+            ),
+            id="djinsight.W006",
+        )
+    ]
 
 
 def check_redis() -> list[checks.CheckMessage]:
@@ -220,7 +295,40 @@ def server_info(url: str) -> dict | None:
 
 def check_server(url: str) -> list[checks.CheckMessage]:
     info = server_info(url)
-    return [] if info is None else judge_server(info, redis_address(url))
+    if info is None:
+        return []
+    return judge_server(info, redis_address(url)) + check_proxy(url)
+
+
+def check_proxy(url: str) -> list[checks.CheckMessage]:
+    """Whether beacons suggested an undeclared reverse proxy (tracking/proxies.py)."""
+    if settings.TRUSTED_PROXIES is not None or settings.IP_META_KEY != "REMOTE_ADDR":
+        return []
+    client = redis.Redis.from_url(
+        url, socket_timeout=SERVER_TIMEOUT, socket_connect_timeout=SERVER_TIMEOUT
+    )
+    try:
+        mark = client.get(proxy_suspected())
+    except (redis.RedisError, OSError):
+        return []
+    finally:
+        client.close()
+    if mark is None:
+        return []
+    when, _, remote = mark.decode(errors="replace").partition(" ")
+    return [
+        checks.Warning(
+            f"Beacons came from {remote} with X-Forwarded-For, but DJINSIGHT_TRUSTED_PROXIES "
+            "is not set: every visitor seems to share your reverse proxy's address, and the "
+            "inflation budgets (DJINSIGHT_RATE_LIMIT) would drop real views.",
+            hint=(
+                "Declare the proxy: DJINSIGHT_TRUSTED_PROXIES = 1 (the number of proxies) or "
+                "a list of their networks; or, with no proxy, set DJINSIGHT_TRUSTED_PROXIES = 0. "
+                "See docs/settings.md."
+            ),
+            id="djinsight.W007",
+        )
+    ]
 
 
 def _older_than(version: str, minimum: tuple[int, int]) -> bool:

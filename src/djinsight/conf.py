@@ -21,7 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "BUFFER_SHARDS": 4,
     "STORE_RAW_LOGS": True,
     "RESPECT_DNT": False,
-    "IP_META_KEY": "REMOTE_ADDR",
+    "RESPECT_GPC": True,
+    "IP_META_KEY": "REMOTE_ADDR",  # deprecated: DJINSIGHT_TRUSTED_PROXIES (check W006)
+    "TRUSTED_PROXIES": None,
+    "ALLOWED_ORIGINS": (),
+    "RATE_LIMIT": {"views": 30, "visitors": 60},
     "MAX_BODY_BYTES": 4096,
     "FLUSH_INTERVAL": 60,
     "UNIQUE_EXACT_LIMIT": 1000,
@@ -92,8 +96,40 @@ class Settings:
         return self._get("RESPECT_DNT")
 
     @property
+    def RESPECT_GPC(self) -> bool:
+        return self._get("RESPECT_GPC")
+
+    @property
     def IP_META_KEY(self) -> str:
         return self._get("IP_META_KEY")
+
+    @property
+    def IP_META_KEY_SET(self) -> bool:
+        """Whether the project sets the deprecated DJINSIGHT_IP_META_KEY itself."""
+        return hasattr(django_settings, "DJINSIGHT_IP_META_KEY")
+
+    @property
+    def TRUSTED_PROXIES(self) -> int | list[str] | None:
+        """None: not declared (then REMOTE_ADDR is the client, as with 0)."""
+        return self._get("TRUSTED_PROXIES")
+
+    @property
+    def ALLOWED_ORIGINS(self) -> list[str] | tuple[str, ...]:
+        return self._get("ALLOWED_ORIGINS")
+
+    @property
+    def RATE_LIMIT(self) -> dict[str, int | None] | int | None:
+        return self._get("RATE_LIMIT")
+
+    @property
+    def BUDGETS(self) -> tuple[int, int]:
+        """(views per network, object and minute; new visitors per network and minute),
+        0 for a budget that is off; from DJINSIGHT_RATE_LIMIT."""
+        try:
+            return self._cache["BUDGETS"]
+        except KeyError:
+            value = self._cache["BUDGETS"] = budgets(self.RATE_LIMIT)
+            return value
 
     @property
     def MAX_BODY_BYTES(self) -> int:
@@ -106,6 +142,19 @@ class Settings:
     @property
     def UNIQUE_EXACT_LIMIT(self) -> int:
         return self._get("UNIQUE_EXACT_LIMIT")
+
+
+def budgets(limit: Any) -> tuple[int, int]:
+    """DJINSIGHT_RATE_LIMIT as (views, visitors), 0 meaning off: None turns both off, an
+    int N is short for {"views": N}, missing keys take the defaults."""
+    if limit is None:
+        return 0, 0
+    if isinstance(limit, int):
+        limit = {"views": limit}
+    if not isinstance(limit, dict):
+        return 0, 0  # check E018 reports it
+    merged = {**DEFAULTS["RATE_LIMIT"], **limit}
+    return merged["views"] or 0, merged["visitors"] or 0
 
 
 settings = Settings()

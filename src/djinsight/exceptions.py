@@ -10,11 +10,13 @@ its ``BadRequest`` with 400)::
     ├── ImproperlyInstalled (ImportError)          an optional extra is missing
     ├── BadReference (ValueError)                  a forged, malformed or untracked reference
     ├── ObjectDeleted (LookupError)                a view of an object that was deleted
+    ├── ViewCapped                                 a view past an inflation budget: not counted
     ├── UnknownModels (LookupError)                flush: views of models this process lacks
     ├── Conflict (RuntimeError)                    flush: another flusher moved the watermark
     └── HttpError                                  answered as JSON: status, code, message
         ├── BadRequest (ValueError, BadRequest)    400 (413): the beacon, the live endpoint
         │   └── BadParameter                       400: a query parameter (reports, API)
+        ├── CrossSite (PermissionDenied)           403: a beacon sent from another site
         ├── MethodNotAllowed                       405, with ``Allow``
         ├── Gone                                   410: the beacon, for a deleted object
         ├── Unavailable                            503: the analytics store is down
@@ -52,6 +54,11 @@ class BadReference(DjinsightError, ValueError):
 
 class ObjectDeleted(DjinsightError, LookupError):
     """A view names an object that was deleted (its tombstone is in Redis): not recorded."""
+
+
+class ViewCapped(DjinsightError):
+    """The view went past an inflation budget (DJINSIGHT_RATE_LIMIT): record.lua counted
+    it in the ``capped`` figure only. The beacon still answers 204."""
 
 
 class UnknownModels(DjinsightError, LookupError):
@@ -110,6 +117,14 @@ class BadRequest(HttpError, ValueError, DjangoBadRequest):
 
 class BadParameter(BadRequest):
     """A query parameter the caller got wrong (dashboard, API, exports)."""
+
+
+class CrossSite(HttpError, PermissionDenied):
+    """A beacon whose ``Origin`` or ``Sec-Fetch-Site`` says another site sent it (403),
+    nothing recorded; DJINSIGHT_ALLOWED_ORIGINS lists the sites that may."""
+
+    status = 403
+    code = "cross_site"
 
 
 class MethodNotAllowed(HttpError):

@@ -202,6 +202,9 @@ def test_tracker_tag_configures_script_by_data_attributes(article):
     assert 'data-respect-dnt="false"' in default
     with override_settings(DJINSIGHT_RESPECT_DNT=True):
         assert 'data-respect-dnt="true"' in render("{% page_view_tracker %}", article=article)
+    assert 'data-respect-gpc="true"' in default  # GPC is honoured by default
+    with override_settings(DJINSIGHT_RESPECT_GPC=False):
+        assert 'data-respect-gpc="false"' in render("{% page_view_tracker %}", article=article)
 
 
 def test_tracker_is_left_out_when_tracking_is_disabled(article):

@@ -202,11 +202,10 @@ DNT_SCRIPT = "Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () 
 GPC_SCRIPT = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
 
 
-@pytest.mark.parametrize("script", [DNT_SCRIPT, GPC_SCRIPT], ids=["DNT", "GPC"])
-def test_do_not_track_is_honoured_when_configured(live_server, contexts, article, script):
+def test_do_not_track_is_honoured_when_configured(live_server, contexts, article):
     with override_settings(DJINSIGHT_RESPECT_DNT=True):
         context = contexts()
-        context.add_init_script(script)
+        context.add_init_script(DNT_SCRIPT)
         page = context.new_page()
         messages = []
         page.on("console", lambda m: messages.append(m.text))
@@ -214,6 +213,26 @@ def test_do_not_track_is_honoured_when_configured(live_server, contexts, article
         page.wait_for_timeout(1500)
     assert figures(article) == (0, 0)
     assert "[djinsight] Do Not Track: view not sent" in messages
+
+
+def test_global_privacy_control_is_honoured_by_default(live_server, contexts, article):
+    context = contexts()
+    context.add_init_script(GPC_SCRIPT)
+    page = context.new_page()
+    messages = []
+    page.on("console", lambda m: messages.append(m.text))
+    page.goto(url(live_server, article, debug=1, refresh=60))
+    page.wait_for_timeout(1500)
+    assert figures(article) == (0, 0)
+    assert "[djinsight] GPC: view not sent" in messages
+
+
+def test_global_privacy_control_is_ignored_when_turned_off(live_server, contexts, article):
+    with override_settings(DJINSIGHT_RESPECT_GPC=False):
+        context = contexts()
+        context.add_init_script(GPC_SCRIPT)
+        context.new_page().goto(url(live_server, article, refresh=60))
+        wait_for(article, (1, 1))
 
 
 def test_dnt_header_is_honoured_by_the_endpoint(live_server, contexts, article):

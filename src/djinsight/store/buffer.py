@@ -19,10 +19,17 @@ from datetime import timezone as dt_timezone
 from typing import cast
 
 from djinsight.conf import settings
-from djinsight.exceptions import ObjectDeleted
+from djinsight.exceptions import ObjectDeleted, ViewCapped
 from djinsight.store import scripts
 from djinsight.store.client import get_redis, scripts_for
-from djinsight.store.keys import RECORD_DELETED, TOMBSTONE_SECONDS, Keys, ObjectName, shard_of
+from djinsight.store.keys import (
+    RECORD_CAPPED,
+    RECORD_DELETED,
+    TOMBSTONE_SECONDS,
+    Keys,
+    ObjectName,
+    shard_of,
+)
 
 
 def ms_to_datetime(ms: int) -> datetime:
@@ -39,13 +46,15 @@ class View:
     path: str = ""
     referrer: str = ""
     user_agent: str = ""
-    ip: str = ""
+    ip: str = ""  # anonymised: the client's network, which the budgets are per
 
 
 def record_view(view: View, client=None) -> bool:
     """Record one view in one round trip; True if the visitor is new for this object.
 
-    ObjectDeleted, with nothing written, if the object was marked deleted (``forget``).
+    ObjectDeleted, with nothing written, if the object was marked deleted (``forget``);
+    ViewCapped if the view went past a budget (DJINSIGHT_RATE_LIMIT): then it is
+    counted only in the ``capped`` figure.
     """
     script_keys, args = scripts.record_call(view)
     if client is not None:  # a pipeline, or a caller's own client
@@ -55,6 +64,8 @@ def record_view(view: View, client=None) -> bool:
         answer = scripts.run_pooled(client, scripts_for(client).record, script_keys, args)
     if answer == RECORD_DELETED:
         raise ObjectDeleted(f"{view.name} was deleted; its views are not recorded")
+    if answer == RECORD_CAPPED:
+        raise ViewCapped(f"a view of {view.name} from {view.ip or 'an unknown address'} is capped")
     return bool(answer)
 
 

@@ -58,6 +58,18 @@ RECORD_DELETED = -1
 # drops such views, so the TTL bounds memory, not correctness.
 TOMBSTONE_SECONDS = 30 * 24 * 60 * 60
 
+# Inflation budgets (record.lua, DJINSIGHT_RATE_LIMIT): INCR counters per network (and
+# object) and minute of the server's clock, gone two minutes later: memory stays bounded.
+BUDGET_TTL = 120  # seconds
+# What record.lua answers for a view past a budget: only the capped figure was bumped.
+RECORD_CAPPED = -2
+# Capped hash (Keys.capped), per shard and local day: views not counted, by budget.
+CAPPED_VIEWS = "views"  # past the views budget (per network, object and minute)
+CAPPED_VISITORS = "visitors"  # past the new-visitors budget (per network and minute)
+CAPPED_TTL = 8 * 24 * 60 * 60  # a week of days for analyze_redis and the dashboard
+# The mark a beacon leaves when it suspects an undeclared reverse proxy (tracking/proxies.py).
+PROXY_SUSPECTED_TTL = 7 * 24 * 60 * 60
+
 
 def day_key(day: date) -> str:
     """A day as the scripts name it (YYYYMMDD)."""
@@ -134,6 +146,19 @@ class Keys:
         """Tombstone of a deleted object (TTL TOMBSTONE_SECONDS): record.lua refuses its views."""
         return f"{self.prefix}deleted:{name}"
 
+    def budget_views(self, network: str, name: ObjectName | str, minute: int) -> str:
+        """Integer (TTL BUDGET_TTL): views of the object from ``network`` in ``minute``."""
+        return f"{self.prefix}budget:{network}:{name}:{minute}"
+
+    def budget_visitors(self, network: str, minute: int) -> str:
+        """Integer (TTL BUDGET_TTL): new visitors from ``network`` in ``minute`` (per shard
+        on Cluster, where the key lives in the object's shard slot)."""
+        return f"{self.prefix}budget_new:{network}:{minute}"
+
+    def capped(self, day: str) -> str:
+        """Hash (TTL CAPPED_TTL): views past a budget on local day ``day``; fields CAPPED_*."""
+        return f"{self.prefix}capped:{self.shard}:{day}"
+
     @property
     def stream(self) -> str:
         """Stream of the views not yet trimmed, one entry each; fields ENTRY_*."""
@@ -156,6 +181,11 @@ class Keys:
     def objects(self) -> str:
         """Sorted set of tracked objects (score: last view), for analyze_redis."""
         return f"{self.prefix}objects:{self.shard}"
+
+
+def proxy_suspected() -> str:
+    """String key: when and from which address beacons suggested an undeclared proxy."""
+    return f"{settings.REDIS_KEY_PREFIX}proxy_suspected"
 
 
 def keys_for(name: ObjectName) -> Keys:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -62,6 +63,11 @@ BOUND = (
     "ENTRY_IP",
     "RECORD_DELETED",
     "DAY_VISITORS_TTL",
+    "BUDGET_TTL",
+    "RECORD_CAPPED",
+    "CAPPED_VIEWS",
+    "CAPPED_VISITORS",
+    "CAPPED_TTL",
 )
 
 
@@ -210,6 +216,14 @@ def record_call(view: View) -> tuple[list, list]:
         keys.day_visitors(name, day),
         keys.day_claimed(name, day),
     ]
+    views_budget, visitors_budget = settings.BUDGETS
+    network = view.ip or "?"  # every address that did not parse shares one budget
+    minute = int(time.time()) // 60  # the server's clock: a client cannot pick its minute
+    script_keys += [
+        keys.budget_views(network, name, minute),
+        keys.budget_visitors(network, minute),
+        keys.capped(day),
+    ]
     args = [
         str(name),
         view.visitor,
@@ -222,6 +236,8 @@ def record_call(view: View) -> tuple[list, list]:
         view.ip or "",
         day_key(view.day - timedelta(days=layout.STATS_DAYS)),
         settings.UNIQUE_EXACT_LIMIT,
+        views_budget,
+        visitors_budget,
     ]
     return script_keys, args
 

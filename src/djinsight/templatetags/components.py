@@ -251,6 +251,7 @@ def page_view_tracker(context, obj=None, async_load=True, debug=False) -> str:
         async_=_flag(async_load),
         debug=_flag(debug),
         respect_dnt=_flag(settings.RESPECT_DNT),
+        respect_gpc=_flag(settings.RESPECT_GPC),
     )
 
 

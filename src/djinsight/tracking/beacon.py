@@ -7,6 +7,7 @@ the Django view and the fast path validate and record exactly alike.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -27,16 +28,22 @@ from djinsight.exceptions import (
     MethodNotAllowed,
     ObjectDeleted,
     Unavailable,
+    ViewCapped,
 )
 from djinsight.http import answers_errors, read_json
 from djinsight.signals import view_recorded
 from djinsight.store import buffer
 from djinsight.store.client import full, out_of_memory, outage
-from djinsight.tracking import identity
+from djinsight.tracking import identity, proxies
+from djinsight.tracking.origins import check_origin
 from djinsight.tracking.references import unsign
 
 MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
-MAX_BACKDATE_MS = 24 * 60 * 60 * 1000
+# tracker.js sends no "ts": the server's clock dates the view. A client that queues
+# views (sendBeacon on unload, a retry) may backdate them this much, no more.
+MAX_BACKDATE_MS = 10 * 60 * 1000
+
+logger = logging.getLogger("djinsight")
 
 
 class BeaconRequest(Protocol):
@@ -94,8 +101,12 @@ def _timestamp_ms(payload: dict) -> int:
         return now
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest("invalid_timestamp", "'ts' must be milliseconds since the epoch")
-    if not now - MAX_BACKDATE_MS <= value <= now + MAX_CLOCK_SKEW_MS:
-        raise BadRequest("invalid_timestamp", "'ts' is more than a day old or in the future")
+    if value < now - MAX_BACKDATE_MS:
+        raise BadRequest(
+            "invalid_timestamp", "'ts' is more than 10 minutes old; send views as they happen"
+        )
+    if value > now + MAX_CLOCK_SKEW_MS:
+        raise BadRequest("invalid_timestamp", "'ts' is more than 5 minutes in the future")
     return value
 
 
@@ -107,8 +118,11 @@ def parse_payload(request: BeaconRequest) -> dict:
 
 
 def _do_not_track(request: BeaconRequest) -> bool:
-    return settings.RESPECT_DNT and (
-        request.META.get("HTTP_DNT") == "1" or request.META.get("HTTP_SEC_GPC") == "1"
+    """Global Privacy Control (a legal opt-out in some jurisdictions) unless
+    DJINSIGHT_RESPECT_GPC is False; Do-Not-Track if DJINSIGHT_RESPECT_DNT."""
+    meta = request.META
+    return (settings.RESPECT_GPC and meta.get("HTTP_SEC_GPC") == "1") or (
+        settings.RESPECT_DNT and meta.get("HTTP_DNT") == "1"
     )
 
 
@@ -120,28 +134,35 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
     ts = _timestamp_ms(payload)
     day = timezone.localdate(buffer.ms_to_datetime(ts))
     ip = identity.client_ip(request)
+    network = identity.anonymise_ip(ip) or ""
     return buffer.View(
         name=name,
-        visitor=identity.visitor_hash(request, day),
+        visitor=identity.visitor_hash(request, day, ip, network),
         timestamp_ms=ts,
         day=day,
         path=_text(payload, "url", 2000) or "",
         referrer=_text(payload, "referrer", 2000),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:500].replace("\x00", ""),
-        ip=identity.anonymise_ip(ip) or "",
+        ip=network,
     )
 
 
 def record(request: BeaconRequest) -> None:
-    """Validate a POSTed beacon and record it; BadRequest (4xx), Gone (410, a deleted
-    object) or Unavailable (503) if not."""
+    """Validate a POSTed beacon and record it; BadRequest (4xx), CrossSite (403), Gone
+    (410, a deleted object) or Unavailable (503) if not. A view past an inflation
+    budget is not counted, and answered like any other."""
+    check_origin(request.META)
     view = build_view(request, parse_payload(request))
     if not settings.ENABLE_TRACKING or _do_not_track(request):
         return
     if outage.should_skip():
         raise unavailable()
+    proxies.watch(request.META)
     try:
         unique = buffer.record_view(view)
+    except ViewCapped:
+        outage.succeeded()
+        return
     except ObjectDeleted as exc:
         outage.succeeded()
         raise Gone("object_deleted", str(exc)) from None

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from djinsight.management.commands.process_pageviews import positive_int
-from djinsight.stats.inspection import tracked_objects
+from djinsight.stats.inspection import capped_views, tracked_objects
 
 
 class Command(BaseCommand):
@@ -26,6 +26,12 @@ class Command(BaseCommand):
                 f"({row.total} total views, {row.unique} unique, {row.pending} not yet flushed)"
             )
         self.stdout.write(f"Buffered views waiting for a flush: {sum_pending()}")
+        capped = capped_views()
+        self.stdout.write(
+            f"Capped views (past DJINSIGHT_RATE_LIMIT, not counted), last {capped.days} days: "
+            f"{capped.total} ({capped.views} past the views budget, "
+            f"{capped.visitors} past the new-visitors budget)"
+        )
 
 
 def sum_pending() -> int:

@@ -1,12 +1,14 @@
 /* djinsight tracker: posts one view of the object named by data-ref. No cookies, no dependencies.
-   Configured by its own script tag: data-endpoint, data-ref, data-async, data-debug, data-respect-dnt.
+   Configured by its own script tag: data-endpoint, data-ref, data-async, data-debug, data-respect-dnt,
+   data-respect-gpc (Global Privacy Control is honoured unless it is "false").
    tracker.min.js is this file through scripts/build_js.py (`make js`): keep it ES5. */
 (function () {
   var s = document.currentScript;
   if (!s) return;
   var d = s.dataset, dbg = d.debug === "true";
   function log(msg) { if (dbg && window.console) console.log("[djinsight] " + msg); }
-  var n = navigator, dnt = n.doNotTrack === "1" || window.doNotTrack === "1" || n.globalPrivacyControl === true;
+  var n = navigator, dnt = n.doNotTrack === "1" || window.doNotTrack === "1";
+  if (d.respectGpc !== "false" && n.globalPrivacyControl === true) { log("GPC: view not sent"); return; }
   if (d.respectDnt === "true" && dnt) { log("Do Not Track: view not sent"); return; }
   // one view per object per page, however many trackers name it
   var seen = window.__djinsight = window.__djinsight || {};

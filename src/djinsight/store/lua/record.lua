@@ -13,6 +13,10 @@
 -- KEYS[8] = deleted:<name>: the object's tombstone, set when it was deleted
 -- KEYS[9] = hll:<name>:<day>: HyperLogLog of the object's visitors that day
 -- KEYS[10] = hll_claimed:<name>:<day>: the part of its estimate counted as unique views
+-- KEYS[11] = budget:<network>:<name>:<minute>: the object's views from the client's network
+--            this minute (the server's), TTL BUDGET_TTL
+-- KEYS[12] = budget_new:<network>:<minute>: new visitors from the network this minute
+-- KEYS[13] = capped:<shard>:<day>: hash of the day's views past a budget
 -- ARGV[1] = object name, app_label.model_name:pk
 -- ARGV[2] = visitor hash
 -- ARGV[3] = view time, ms since the epoch
@@ -24,18 +28,43 @@
 -- ARGV[9] = anonymised IP, or ''
 -- ARGV[10] = oldest day kept in the stats hash, YYYYMMDD (older day fields are pruned)
 -- ARGV[11] = visitors per object and day given exact marks (DJINSIGHT_UNIQUE_EXACT_LIMIT)
+-- ARGV[12] = views budget per network, object and minute, 0 for none (DJINSIGHT_RATE_LIMIT)
+-- ARGV[13] = new-visitor budget per network and minute, 0 for none (DJINSIGHT_RATE_LIMIT)
 -- Names from store/keys.py, bound by scripts.source:
 --   STATS_FIRST STATS_LAST STATS_DAY STATS_PRUNE_ABOVE PENDING_UNIQUE PENDING_DAY
 --   ENTRY_OBJECT ENTRY_VISITOR ENTRY_UNIQUE ENTRY_PENDING ENTRY_DAY ENTRY_TIME
 --   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP RECORD_DELETED DAY_VISITORS_TTL
+--   BUDGET_TTL RECORD_CAPPED CAPPED_VIEWS CAPPED_VISITORS CAPPED_TTL
 -- Returns 1 if the view is unique, else 0: the visitor's first within ARGV[5] while the
 -- object has had fewer than ARGV[11] visitors that day; past that, one view per unit the
 -- day's HyperLogLog estimate rises (memory stays bounded whatever visitors clients invent);
---   RECORD_DELETED, having written nothing, if the object's tombstone exists.
+--   RECORD_DELETED, having written nothing, if the object's tombstone exists;
+--   RECORD_CAPPED if the view is past a budget: then only the budget counters and
+--   KEYS[13] were written. A new visitor is one without a unique mark for the object
+--   (only while the day is under ARGV[11] visitors; past it the views budget holds).
 
 if redis.call('EXISTS', KEYS[8]) == 1 then return RECORD_DELETED end
-local unique = 0
 local seen = redis.call('PFCOUNT', KEYS[9])
+-- the budgets, before any other write: a capped view leaves no other trace
+local function over(key, budget)
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('EXPIRE', key, BUDGET_TTL) end
+  return n > budget
+end
+local function capped(field)
+  if redis.call('HINCRBY', KEYS[13], field, 1) == 1 then
+    redis.call('EXPIRE', KEYS[13], CAPPED_TTL)
+  end
+  return RECORD_CAPPED
+end
+local budget = tonumber(ARGV[12])
+if budget > 0 and over(KEYS[11], budget) then return capped(CAPPED_VIEWS) end
+budget = tonumber(ARGV[13])
+if budget > 0 and seen < tonumber(ARGV[11]) and redis.call('EXISTS', KEYS[3]) == 0
+    and over(KEYS[12], budget) then
+  return capped(CAPPED_VISITORS)
+end
+local unique = 0
 local added = redis.call('PFADD', KEYS[9], ARGV[2])
 if seen == 0 then redis.call('EXPIRE', KEYS[9], DAY_VISITORS_TTL) end
 if seen < tonumber(ARGV[11]) then
