@@ -315,7 +315,8 @@ def check_proxy(url: str) -> list[checks.CheckMessage]:
         client.close()
     if mark is None:
         return []
-    when, _, remote = mark.decode(errors="replace").partition(" ")
+    text = mark.decode(errors="replace") if isinstance(mark, bytes) else str(mark)
+    _when, _, remote = text.partition(" ")
     return [
         checks.Warning(
             f"Beacons came from {remote} with X-Forwarded-For, but DJINSIGHT_TRUSTED_PROXIES "

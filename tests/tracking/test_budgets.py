@@ -120,10 +120,8 @@ def test_analyze_redis_shows_the_capped_figure(capsys):
     for _ in range(5):
         send(article, REMOTE_ADDR="198.51.100.7")
     call_command("analyze_redis")
-    assert (
-        "Capped views (past DJINSIGHT_RATE_LIMIT, not counted), last 7 days: 3 (3 past the views budget"
-        in capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert "Capped views (past DJINSIGHT_RATE_LIMIT, not counted), last 7 days: 3 (3 past" in out
 
 
 def test_an_undeclared_proxy_is_warned_about_once(caplog, settings):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(params=["view", "fast"])
-def send(request, django_app):
+def send(request, django_app):  # noqa: F811
     """POST a beacon of ``article`` with extra META; (status, error code or None)."""
     app = django_app if request.param == "view" else answer
 

@@ -126,7 +126,7 @@ def host_name(host: str) -> str:
 
 
 def visitor_hash(request, today: date, ip: str, network: str) -> str:
-    """The visitor: ``ip`` and ``network`` are ``client_ip`` and its ``anonymise_ip`` ('' if unknown)."""
+    """The visitor from ``ip`` (``client_ip``) and ``network`` (``anonymise_ip``), '' if unknown."""
     cookie = request.COOKIES.get(django_settings.SESSION_COOKIE_NAME)
     if cookie:
         return "s" + _digest("session", f"{cookie}|{network}")

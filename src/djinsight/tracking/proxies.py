@@ -10,6 +10,7 @@ logs a warning once and leaves a mark in Redis that ``manage.py check`` reports
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import time
@@ -55,10 +56,8 @@ def suspect(remote: str) -> None:
         SUSPECT_AFTER,
         remote,
     )
-    try:
+    with contextlib.suppress(redis.RedisError, OSError):  # then only the log line tells
         get_redis().set(proxy_suspected(), f"{int(time.time())} {remote}", ex=PROXY_SUSPECTED_TTL)
-    except (redis.RedisError, OSError):
-        pass  # the log line is said; the check will not see it
 
 
 def reset() -> None:
