@@ -46,8 +46,8 @@ ENTRY_IP = "ip"  # anonymised, or ""
 
 # Per object and local day (Keys.day_visitors, Keys.day_claimed): a HyperLogLog of the
 # day's visitors and how much of its estimate record.lua has given out as unique views.
-# Kept for the day plus views backdated by up to a day (the beacon refuses older ones),
-# with an hour to spare for a 25-hour day.
+# Kept for a 25-hour day plus views backdated (the beacon accepts 10 minutes, no more),
+# with a day to spare.
 DAY_VISITORS_TTL = 50 * 60 * 60  # seconds
 # record.lua's answer when the object's tombstone (Keys.deleted) exists: nothing written.
 RECORD_DELETED = -1
