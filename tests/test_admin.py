@@ -1,3 +1,4 @@
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -169,6 +170,27 @@ def test_dashboard_page_shows_every_panel_with_the_fixture_figures(analyst_clien
     assert "<title>09: 2</title>" in section(html, "djinsight-hours")
     assert "<title>22: 1</title>" in section(html, "djinsight-hours")
     assert "old.example" not in html  # outside the range
+
+
+def test_dashboard_shows_the_capped_figure(analyst_client, fx):
+    from django.test import override_settings
+
+    from djinsight.tracking.references import sign
+
+    article = Article.objects.create(title="Capped", slug="capped")
+    with override_settings(DJINSIGHT_RATE_LIMIT={"views": 2}):
+        for n in range(5):
+            response = analyst_client.post(
+                "/djInsight/record/",
+                data=json.dumps({"ref": sign(article)}),
+                content_type="text/plain",
+                REMOTE_ADDR="198.51.100.7",
+                HTTP_USER_AGENT=f"a{n}",
+            )
+            assert response.status_code == 204
+    totals = section(analyst_client.get(DASHBOARD).content.decode(), "djinsight-totals")
+    assert re.search(r'id="total-capped".*?class="value">3<', totals, re.S)
+    assert '<span class="capped-views">3</span>' in totals
 
 
 def test_dashboard_escapes_hostile_titles_referrers_and_paths(analyst_client, fx):

@@ -30,6 +30,23 @@ def test_default_configuration_passes():
 
 
 @pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DJINSIGHT_TRUSTED_PROXIES", 0),
+        ("DJINSIGHT_TRUSTED_PROXIES", 2),
+        ("DJINSIGHT_TRUSTED_PROXIES", ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]),
+        ("DJINSIGHT_RATE_LIMIT", None),
+        ("DJINSIGHT_RATE_LIMIT", 30),
+        ("DJINSIGHT_RATE_LIMIT", {"views": 30, "visitors": None}),
+        ("DJINSIGHT_ALLOWED_ORIGINS", [".example.com", "https://blog.example.org"]),
+        ("DJINSIGHT_RESPECT_GPC", False),
+    ],
+)
+def test_good_values_of_the_new_settings_pass(setting, value):
+    assert ids(**{setting: value}) == {}
+
+
+@pytest.mark.parametrize(
     ("setting", "value", "code"),
     [
         ("DJINSIGHT_ENABLE_TRACKING", "yes", "djinsight.E001"),
@@ -45,6 +62,16 @@ def test_default_configuration_passes():
         ("DJINSIGHT_UNIQUE_EXACT_LIMIT", -1, "djinsight.E013"),
         ("DJINSIGHT_UNIQUE_EXACT_LIMIT", "1000", "djinsight.E013"),
         ("DJINSIGHT_UNIQUE_EXACT_LIMIT", True, "djinsight.E013"),
+        ("DJINSIGHT_TRUSTED_PROXIES", -1, "djinsight.E017"),
+        ("DJINSIGHT_TRUSTED_PROXIES", "10.0.0.0/8", "djinsight.E017"),
+        ("DJINSIGHT_TRUSTED_PROXIES", ["10.0.0.0/33"], "djinsight.E017"),
+        ("DJINSIGHT_TRUSTED_PROXIES", True, "djinsight.E017"),
+        ("DJINSIGHT_RATE_LIMIT", {"view": 30}, "djinsight.E018"),
+        ("DJINSIGHT_RATE_LIMIT", {"views": -1}, "djinsight.E018"),
+        ("DJINSIGHT_RATE_LIMIT", "30/m", "djinsight.E018"),
+        ("DJINSIGHT_ALLOWED_ORIGINS", "example.com", "djinsight.E019"),
+        ("DJINSIGHT_ALLOWED_ORIGINS", [""], "djinsight.E019"),
+        ("DJINSIGHT_RESPECT_GPC", "yes", "djinsight.E020"),
     ],
 )
 def test_bad_setting_reported_with_value(setting, value, code):
