@@ -2,6 +2,7 @@
 """Redis-side cost of the record script: the current lua/record.lua against the one it replaced.
 
     .venv/bin/python bench/record_script.py [--views 100000] [--rounds 3] [--against REV]
+                                            [--budgets]
 
 Starts its own redis-server on a free loopback port (no persistence), sends
 the same pipelined workload through each script, alternating A B / B A, and
@@ -15,7 +16,9 @@ the same keys and values behind for a sequence with repeat visitors, backdated
 timestamps, a seeded object and day fields old enough to prune.
 
 ``--against REV`` compares with lua/record.lua at git revision REV instead
-(``--against main``: the cost of a change), and skips that check.
+(``--against main``: the cost of a change), and skips that check. ``--budgets``
+turns the inflation budgets on (so high that nothing is capped, every view pays
+their checks); without it they are off, as DJINSIGHT_RATE_LIMIT = None.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ SHARDS = 4
 
 
 EXACT_LIMIT = 1000  # DJINSIGHT_UNIQUE_EXACT_LIMIT's default
+BUDGETS = [0, 0]  # views, visitors (DJINSIGHT_RATE_LIMIT); --budgets sets them
 
 
 def keys(name: str, visitor: str, day: str) -> list[str]:
@@ -97,6 +101,9 @@ def keys(name: str, visitor: str, day: str) -> list[str]:
         f"b:deleted:{name}",
         f"b:hll:{name}:{day}",
         f"b:hll_claimed:{name}:{day}",
+        f"b:budget:11.2.3.0:{name}:29000000",
+        "b:budget_new:11.2.3.0:29000000",
+        f"b:capped:{shard}:{day}",
     ]
 
 
@@ -113,6 +120,7 @@ def call(name: str, visitor: str, ts: int, day: str, prune: str = "20000101") ->
         "11.2.3.0",
         prune,
         EXACT_LIMIT,
+        *BUDGETS,
     ]
     return keys(name, visitor, day), args
 
@@ -228,7 +236,12 @@ def main() -> int:
     parser.add_argument(
         "--against", metavar="REV", help="baseline: lua/record.lua at this git revision"
     )
+    parser.add_argument(
+        "--budgets", action="store_true", help="inflation budgets on (none reached)"
+    )
     ns = parser.parse_args()
+    if ns.budgets:
+        BUDGETS[:] = [10**9, 10**9]
     baseline = BASELINE
     if ns.against:
         baseline = bind(
