@@ -67,19 +67,22 @@ def _valid(found: list[str]) -> str:
 
 def _right_most_untrusted(chain: list[str], trusted: tuple[Network, ...]) -> str:
     for entry in reversed(chain):
-        address = _address(entry)
-        if address is None:
+        hop = _trusted(entry, trusted)
+        if hop is None:
             return ""  # nothing left of a malformed entry can be trusted
-        if not any(address in network for network in trusted):
+        if not hop:
             return entry
     return _valid(chain[:1])  # every hop is a trusted proxy: the farthest one
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+@lru_cache(maxsize=1024)  # the proxies' own addresses come back on every beacon
+def _trusted(entry: str, trusted: tuple[Network, ...]) -> bool | None:
+    """Whether ``entry`` is in a trusted network; None if it is no address."""
     try:
-        return ipaddress.ip_address(text)
+        address = ipaddress.ip_address(entry)
     except ValueError:
         return None
+    return any(address in network for network in trusted)
 
 
 @lru_cache(maxsize=8)
