@@ -46,23 +46,26 @@
 if redis.call('EXISTS', KEYS[8]) == 1 then return RECORD_DELETED end
 local seen = redis.call('PFCOUNT', KEYS[9])
 -- the budgets, before any other write: a capped view leaves no other trace
-local function over(key, budget)
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('EXPIRE', key, BUDGET_TTL) end
-  return n > budget
+-- (inline, not local functions: no closures to allocate on every call)
+local capped = false
+local budget = tonumber(ARGV[12])
+if budget > 0 then
+  local n = redis.call('INCR', KEYS[11])
+  if n == 1 then redis.call('EXPIRE', KEYS[11], BUDGET_TTL) end
+  if n > budget then capped = CAPPED_VIEWS end
 end
-local function capped(field)
-  if redis.call('HINCRBY', KEYS[13], field, 1) == 1 then
+budget = tonumber(ARGV[13])
+if not capped and budget > 0 and seen < tonumber(ARGV[11])
+    and redis.call('EXISTS', KEYS[3]) == 0 then
+  local n = redis.call('INCR', KEYS[12])
+  if n == 1 then redis.call('EXPIRE', KEYS[12], BUDGET_TTL) end
+  if n > budget then capped = CAPPED_VISITORS end
+end
+if capped then
+  if redis.call('HINCRBY', KEYS[13], capped, 1) == 1 then
     redis.call('EXPIRE', KEYS[13], CAPPED_TTL)
   end
   return RECORD_CAPPED
-end
-local budget = tonumber(ARGV[12])
-if budget > 0 and over(KEYS[11], budget) then return capped(CAPPED_VIEWS) end
-budget = tonumber(ARGV[13])
-if budget > 0 and seen < tonumber(ARGV[11]) and redis.call('EXISTS', KEYS[3]) == 0
-    and over(KEYS[12], budget) then
-  return capped(CAPPED_VISITORS)
 end
 local unique = 0
 local added = redis.call('PFADD', KEYS[9], ARGV[2])
