@@ -71,7 +71,12 @@ def own_redis():
     reset_clients()
 
 
+# A browser's User-Agent: a view without one is a bot's (tracking/agents.py), kept apart.
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
 def beacon(client, obj=None, ref=None, **headers):
+    headers.setdefault("HTTP_USER_AGENT", BROWSER)
     body = {"ref": ref if ref is not None else sign(obj), "url": "/x/", "referrer": ""}
     return client.post(
         "/djInsight/record/", data=json.dumps(body), content_type="text/plain", **headers
@@ -80,7 +85,10 @@ def beacon(client, obj=None, ref=None, **headers):
 
 def visitor(n: int) -> dict:
     """Request headers of a distinct cookieless visitor."""
-    return {"REMOTE_ADDR": f"10.0.{n // 250}.{n % 250 + 1}", "HTTP_USER_AGENT": f"agent-{n}"}
+    return {
+        "REMOTE_ADDR": f"10.0.{n // 250}.{n % 250 + 1}",
+        "HTTP_USER_AGENT": f"Mozilla/5.0 (X11) agent-{n}",
+    }
 
 
 def child_env() -> dict:

@@ -60,6 +60,7 @@ RULES = [
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
         "an integer of 0 or more, such as 1000",
     ),
+    ("E015", "COUNT_BOTS", lambda v: isinstance(v, bool), "True or False"),
 ]
 
 

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 4096,
     "FLUSH_INTERVAL": 60,
     "UNIQUE_EXACT_LIMIT": 1000,
+    "COUNT_BOTS": True,
 }
 
 
@@ -106,6 +107,10 @@ class Settings:
     @property
     def UNIQUE_EXACT_LIMIT(self) -> int:
         return self._get("UNIQUE_EXACT_LIMIT")
+
+    @property
+    def COUNT_BOTS(self) -> bool:
+        return self._get("COUNT_BOTS")
 
 
 settings = Settings()

@@ -7,6 +7,9 @@
   reported on and shown.
 - ``object_pk``: an object id as text (from Redis, a URL, a report row) made
   into a model's primary key, or None when it cannot be one.
+- ``HUMAN``, ``SEARCH``, ``AI``, ``OTHER``: the kinds of view (``tracking/agents.py``
+  tells them apart by User-Agent). Human figures count only ``HUMAN`` views; the
+  others are kept apart, per object and day (``PageViewBotSummary``).
 - ``can_view_analytics``: who may read the analytics dashboard, exports and the
   API with a session: an active staff user with ``djinsight.view_analytics``.
   (The raw log and summary admins use Django's own per-model view permissions.)
@@ -26,6 +29,13 @@ from django.apps import apps
 from django.db import models
 
 ANALYTICS_PERMISSION = "djinsight.view_analytics"
+
+HUMAN = "human"
+SEARCH = "search"  # search-engine crawlers
+AI = "ai"  # AI crawlers and assistants
+OTHER = "other"  # every other automated client: HTTP libraries, headless browsers, monitors...
+BOT_KINDS = (SEARCH, AI, OTHER)
+VIEW_KINDS = (HUMAN, *BOT_KINDS)
 
 
 def week_start(day: date) -> date:

@@ -102,7 +102,7 @@ def _drop_line(text: str, startswith: str) -> str:
 @pytest.mark.parametrize(
     ("name", "doctor", "problem"),
     [
-        ("record", lambda t: _drop_line(t, "-- ARGV[11] ="), "ARGV[11] used, not documented"),
+        ("record", lambda t: _drop_line(t, "-- ARGV[12] ="), "ARGV[12] used, not documented"),
         (
             "record",
             lambda t: t.replace("-- ARGV[11] =", "-- ARGV[12] = spare\n-- ARGV[11] =", 1),
@@ -110,8 +110,8 @@ def _drop_line(text: str, startswith: str) -> str:
         ),
         (
             "record",
-            lambda t: t.replace("-- ARGV[11] =", "-- ARGV[11] = x\n-- ARGV[12] =", 1),
-            "ARGV[12] documented, never used",
+            lambda t: t.replace("-- ARGV[12] =", "-- ARGV[12] = x\n-- ARGV[13] =", 1),
+            "ARGV[13] documented, never used",
         ),
         ("read", lambda t: _drop_line(t, "-- KEYS[1+] ="), "KEYS indexed by a variable"),
         ("trim", lambda t: t.replace("ARGV[3])", "ARGV[4])"), "ARGV[3] documented, never used"),

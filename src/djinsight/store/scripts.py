@@ -60,6 +60,8 @@ BOUND = (
     "ENTRY_REFERRER",
     "ENTRY_USER_AGENT",
     "ENTRY_IP",
+    "ENTRY_KIND",
+    "KIND_HUMAN",
     "RECORD_DELETED",
     "DAY_VISITORS_TTL",
 )
@@ -222,6 +224,7 @@ def record_call(view: View) -> tuple[list, list]:
         view.ip or "",
         day_key(view.day - timedelta(days=layout.STATS_DAYS)),
         settings.UNIQUE_EXACT_LIMIT,
+        view.kind,
     ]
     return script_keys, args
 

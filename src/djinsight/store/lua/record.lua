@@ -24,16 +24,27 @@
 -- ARGV[9] = anonymised IP, or ''
 -- ARGV[10] = oldest day kept in the stats hash, YYYYMMDD (older day fields are pruned)
 -- ARGV[11] = visitors per object and day given exact marks (DJINSIGHT_UNIQUE_EXACT_LIMIT)
+-- ARGV[12] = who sent the view: KIND_HUMAN, or an automated kind (search, ai, other),
+--            whose view is only appended to the stream, with ENTRY_KIND: no figure moves
 -- Names from store/keys.py, bound by scripts.source:
 --   STATS_FIRST STATS_LAST STATS_DAY STATS_PRUNE_ABOVE PENDING_UNIQUE PENDING_DAY
 --   ENTRY_OBJECT ENTRY_VISITOR ENTRY_UNIQUE ENTRY_PENDING ENTRY_DAY ENTRY_TIME
---   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP RECORD_DELETED DAY_VISITORS_TTL
+--   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP ENTRY_KIND KIND_HUMAN
+--   RECORD_DELETED DAY_VISITORS_TTL
 -- Returns 1 if the view is unique, else 0: the visitor's first within ARGV[5] while the
 -- object has had fewer than ARGV[11] visitors that day; past that, one view per unit the
 -- day's HyperLogLog estimate rises (memory stays bounded whatever visitors clients invent);
---   RECORD_DELETED, having written nothing, if the object's tombstone exists.
+--   RECORD_DELETED, having written nothing, if the object's tombstone exists;
+--   0 for an automated view (ARGV[12] not KIND_HUMAN), having only appended it.
 
 if redis.call('EXISTS', KEYS[8]) == 1 then return RECORD_DELETED end
+if ARGV[12] ~= KIND_HUMAN then
+  -- a bot's view: kept apart by the flush, never in the human figures
+  redis.call('XADD', KEYS[5], '*', ENTRY_OBJECT, ARGV[1], ENTRY_KIND, ARGV[12],
+    ENTRY_VISITOR, ARGV[2], ENTRY_DAY, ARGV[4], ENTRY_TIME, ARGV[3], ENTRY_PATH, ARGV[6],
+    ENTRY_REFERRER, ARGV[7], ENTRY_USER_AGENT, ARGV[8], ENTRY_IP, ARGV[9])
+  return 0
+end
 local unique = 0
 local seen = redis.call('PFCOUNT', KEYS[9])
 local added = redis.call('PFADD', KEYS[9], ARGV[2])
