@@ -111,12 +111,10 @@ def absurd(user_agent: str) -> bool:
 @lru_cache(maxsize=CACHE_SIZE)
 def classify(user_agent: str) -> str:
     """HUMAN, SEARCH, AI or OTHER for a User-Agent string."""
-    if absurd(user_agent):
-        return OTHER
     ai, search, automated = _patterns()
     if not automated.search(user_agent):
-        return HUMAN
-    if ai.search(user_agent):
+        return OTHER if absurd(user_agent) else HUMAN
+    if ai.search(user_agent):  # named crawlers first: "anthropic-ai" alone is absurd too
         return AI
     if search.search(user_agent):
         return SEARCH
