@@ -23,10 +23,10 @@ pytestmark = pytest.mark.django_db
 
 DASHBOARD = "/admin/djinsight/pageviewsummary/analytics/"
 EXPORT = "/admin/djinsight/pageviewsummary/analytics/export/"
-# session + user + user permissions + group permissions, then 14 report queries
-# (12 panels, the previous period's series, objects viewed per content type),
+# session + user + user permissions + group permissions, then 15 report queries
+# (13 panels, the previous period's series, objects viewed per content type),
 # content types (1) and one per content type shown (2 here: Article, Product).
-DASHBOARD_QUERIES = 4 + 14 + 1 + 2
+DASHBOARD_QUERIES = 4 + 15 + 1 + 2
 
 
 @pytest.fixture
