@@ -236,6 +236,7 @@ def test_openapi_schema_describes_every_endpoint(client):
         "/top/",
         "/timeseries/",
         "/summary/",
+        "/audience/",
         "/export/",
     }
     assert schema["servers"][0]["url"] == "/djInsight/api"
