@@ -156,3 +156,28 @@ def test_bot_views_of_a_deleted_object_are_refused(client, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         a.delete()  # sets its tombstone
     assert beacon(client, ref=ref, HTTP_USER_AGENT=GPTBOT).status_code == 410
+
+
+def test_a_failed_flush_writes_no_bot_summary_and_the_retry_counts_once(
+    client, redis_client, monkeypatch
+):
+    from djinsight.pipeline import writes
+
+    a = article()
+    send_bots(client, a)
+    beacon(client, a, HTTP_USER_AGENT=BROWSER)
+
+    def broken(rows):  # the last write of the batch, after the bot summaries
+        raise RuntimeError("database write failed")
+
+    monkeypatch.setattr(writes, "insert_logs", broken)
+    with pytest.raises(RuntimeError):
+        flush.process_pageviews()
+    monkeypatch.undo()
+    assert PageViewBotSummary.objects.count() == 0
+    assert sum(redis_client.xlen(Keys(s).stream) for s in range(4)) == len(BOTS) + 1
+    assert flush.process_pageviews().views == len(BOTS) + 1
+    assert flush.process_pageviews().views == 0
+    assert bot_views(a) == {"search": 2, "ai": 2, "other": 4}
+    a.refresh_from_db()
+    assert a.total_views == 1
