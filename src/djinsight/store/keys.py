@@ -45,7 +45,8 @@ ENTRY_REFERRER = "ref"
 ENTRY_USER_AGENT = "ua"
 ENTRY_IP = "ip"  # anonymised, or ""
 # Only in an automated view's entry: its kind (rules.SEARCH, AI or OTHER). Such an
-# entry has no ENTRY_UNIQUE or ENTRY_PENDING: record.lua counted nothing for it.
+# entry has only ENTRY_OBJECT, ENTRY_KIND, ENTRY_DAY and ENTRY_TIME: record.lua
+# counted nothing for it, and the flush adds it to its bot summary only.
 ENTRY_KIND = "k"
 KIND_HUMAN = HUMAN  # record.lua's ARGV for a human view
 

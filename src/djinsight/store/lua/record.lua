@@ -39,10 +39,9 @@
 
 if redis.call('EXISTS', KEYS[8]) == 1 then return RECORD_DELETED end
 if ARGV[12] ~= KIND_HUMAN then
-  -- a bot's view: kept apart by the flush, never in the human figures
+  -- a bot's view: only what its summary needs (a flood of them stays small)
   redis.call('XADD', KEYS[5], '*', ENTRY_OBJECT, ARGV[1], ENTRY_KIND, ARGV[12],
-    ENTRY_VISITOR, ARGV[2], ENTRY_DAY, ARGV[4], ENTRY_TIME, ARGV[3], ENTRY_PATH, ARGV[6],
-    ENTRY_REFERRER, ARGV[7], ENTRY_USER_AGENT, ARGV[8], ENTRY_IP, ARGV[9])
+    ENTRY_DAY, ARGV[4], ENTRY_TIME, ARGV[3])
   return 0
 end
 local unique = 0
