@@ -13,7 +13,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from djinsight.models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
+from djinsight.models import (
+    ApiToken,
+    FlushLedger,
+    PageViewBotSummary,
+    PageViewLog,
+    PageViewSummary,
+)
 from djinsight.reports import charts, export, queries
 from djinsight.reports.params import PRESET_DAYS, BadParameter, DateRange, parse_choice
 from djinsight.rules import can_view_analytics, object_pk
@@ -155,6 +161,18 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
                 status=400,
             )
         return export.streaming_response(fmt, kind, rng)
+
+
+@admin.register(PageViewBotSummary)
+class PageViewBotSummaryAdmin(ReadOnlyAdmin):
+    """Bots' views per object, day and kind: apart from every human figure."""
+
+    list_display = ("date", "content_type", "object_id", "kind", "views")
+    list_filter = ("kind", "content_type")
+    search_fields = ("object_id",)
+    date_hierarchy = "date"
+    list_select_related = ("content_type",)
+    ordering = ("-date", "-views")
 
 
 @admin.register(FlushLedger)

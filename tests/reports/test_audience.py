@@ -82,6 +82,13 @@ def test_api_audience_for_an_object_and_a_range(client, fx):
     assert json.loads(bad.content)["error"]["code"] == "missing_content_type"
 
 
+def test_bot_summary_admin_lists_rows_and_is_read_only(admin_client, fx):
+    page = admin_client.get("/admin/djinsight/pageviewbotsummary/", {"kind": "ai"})
+    assert page.status_code == 200
+    assert page.context["cl"].result_count == 3
+    assert admin_client.get("/admin/djinsight/pageviewbotsummary/add/").status_code == 403
+
+
 def test_dashboard_shows_humans_and_bots_apart(client, fx):
     client.force_login(data.analyst())
     html = client.get(DASHBOARD, {"period": "30"}).content.decode()
