@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "IP_META_KEY": "REMOTE_ADDR",
     "MAX_BODY_BYTES": 4096,
     "FLUSH_INTERVAL": 60,
+    "READ_TIMEOUT": 0.25,
 }
 
 
@@ -101,6 +102,10 @@ class Settings:
     @property
     def FLUSH_INTERVAL(self) -> int:
         return self._get("FLUSH_INTERVAL")
+
+    @property
+    def READ_TIMEOUT(self) -> float:
+        return self._get("READ_TIMEOUT")
 
 
 settings = Settings()

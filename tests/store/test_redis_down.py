@@ -97,6 +97,6 @@ def test_redis_recovers_after_outage(client):
         reset_clients()
         assert beacon(client, article, **visitor(1)).status_code == 503
     reset_clients()
-    outage.last_try = 0  # the retry pause has passed
+    outage.skip_until = 0  # the retry pause has passed
     assert beacon(client, article, **visitor(1)).status_code == 204
     assert get_object_stats(article).total_views == 1

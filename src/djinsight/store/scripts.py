@@ -25,6 +25,7 @@ from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
 
+import redis
 from redis.exceptions import NoScriptError, ResponseError
 
 from djinsight.conf import settings
@@ -158,27 +159,70 @@ def _connection(pool):
         return pool.get_connection("EVALSHA")
 
 
+class Unreachable(redis.ConnectionError):
+    """Redis could not be sent a command: connecting or writing failed twice (the
+    second time on a new connection), or timed out. The command never ran."""
+
+
+class NotSent(Exception):
+    """An attempt failed before its command was written whole: Redis cannot have run it."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def run_pooled(client, script, keys: list, args: list):
     """One EVALSHA on a pooled connection, without redis-py's per-command layers.
 
     This is the beacon's hot path: redis-py's retry and metrics layers cost
-    about four times a bare round trip in client CPU. Stale pooled connections are
-    still replaced by the pool, idle ones health-checked; a failure is raised
-    as is and never retried, since a lost reply may hide a recorded view.
-    """
-    pool = client.connection_pool
-    conn = _connection(pool)
+    about four times a bare round trip in client CPU. The pool replaces a
+    pooled connection the server closed before it is used (it checks each one
+    it hands out), and health-checks idle ones.
 
-    def run():
-        conn.send_packed_command(conn.pack_command("EVALSHA", script.sha, len(keys), *keys, *args))
-        return conn.read_response()
+    Retried once, on a new connection, only when the attempt failed before the
+    command was written whole (connecting, or writing to a connection that died
+    in between): Redis never runs a command it did not receive whole, so the
+    view cannot be recorded twice. Once written, a failure (a lost reply) is
+    raised as is and never retried, since the view may be recorded. A timeout
+    is not retried either: it already took DJINSIGHT_REDIS_TIMEOUT. When the
+    command could not be sent, ``Unreachable`` is raised.
+    """
+    try:
+        return _attempt(client, script, keys, args)
+    except NotSent as first:
+        if isinstance(first.error, redis.TimeoutError):
+            raise Unreachable(str(first.error)) from first.error
+    try:
+        return _attempt(client, script, keys, args)
+    except NotSent as second:
+        raise Unreachable(str(second.error)) from second.error
+
+
+def _attempt(client, script, keys: list, args: list):
+    """One EVALSHA; NotSent if the command never left whole."""
+    pool = client.connection_pool
+    try:
+        conn = _connection(pool)  # connects (or replaces a dead pooled connection) here
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        raise NotSent(exc) from exc
+
+    def send() -> None:
+        command = conn.pack_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        try:
+            # On failure it disconnects, so no half-written command ever completes.
+            conn.send_packed_command(command)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            raise NotSent(exc) from exc
 
     try:
+        send()
         try:
-            return run()
+            return conn.read_response()
         except NoScriptError:  # Redis restarted or flushed its scripts: nothing ran; load, run
             script.sha = client.script_load(script.script)
-            return run()
+            send()
+            return conn.read_response()
     except ResponseError:  # an error reply (a full Redis): read whole, the connection is fine
         raise
     except BaseException:
