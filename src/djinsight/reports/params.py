@@ -71,14 +71,13 @@ class DateRange:
         the range stays one whose every day (and the day after) exists.
         """
         since, until = params.get("since") or "", params.get("until") or ""
-        if (since or until) and not params.get("period"):  # a preset period wins
+        # Checked even when a preset period wins over them: a bad value is an error.
+        since_date = _parse_date("since", since) if since else None
+        until_date = _parse_date("until", until) if until else None
+        if (since or until) and not params.get("period"):
             today = timezone.localdate()
-            until_date = min(_parse_date("until", until), today) if until else today
-            since_date = (
-                _parse_date("since", since)
-                if since
-                else until_date - timedelta(days=default_days - 1)
-            )
+            until_date = min(until_date, today) if until_date else today
+            since_date = since_date or until_date - timedelta(days=default_days - 1)
             if since_date > until_date:
                 raise BadParameter(
                     "invalid_range", f"'since' ({since_date}) is after 'until' ({until_date})"
