@@ -32,7 +32,7 @@ from django.db import models
 ANALYTICS_PERMISSION = "djinsight.view_analytics"
 # Longer numbers are refused before int() sees them: no id or parameter needs more.
 MAX_DIGITS = 20
-_DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)
+_DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 
 
 def week_start(day: date) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 
@@ -110,15 +111,17 @@ def reset_clients() -> None:
 class Outage:
     """Redis failures of one kind of call in this process (recording views; live
     reads): calls are skipped for ``retry_after`` seconds, so that a dead or hanging
-    Redis costs almost nothing, but only after ``threshold`` failures in a row.
+    Redis costs almost nothing, but only once Redis itself looks down.
 
-    One failure never does it: a connection Redis closed (a restart, a failover,
-    ``CLIENT KILL``, an idle timeout) fails the one call that was using it, and
-    the next call gets a new connection. A failed attempt that could not even be
-    sent (``scripts.Unreachable``: a new connection failed too) is repeated
-    failure enough. While skipping, one call every ``retry_after`` seconds tries
-    Redis again. The outage is logged once as an error, when calls start being
-    skipped; single failures as a warning at most once per ``quiet_for`` seconds.
+    Redis looks down when nobody listens at its address (connection refused, no
+    such host), when it could not be reached on a new connection either
+    (``scripts.Unreachable``: connecting failed twice, or timed out), or when it
+    did not answer in time ``threshold`` calls in a row. A connection that died
+    with a command in flight (a restart, a failover, ``CLIENT KILL``, an idle
+    timeout) costs that one command and nothing more: the next call gets a new
+    connection. While skipping, one call every ``retry_after`` seconds tries
+    Redis again. The outage is logged once as an error when calls start being
+    skipped; other failures as a warning at most once per ``quiet_for`` seconds.
     """
 
     retry_after = 2.0
@@ -147,7 +150,7 @@ class Outage:
         return False
 
     def failed(self, exc: Exception) -> None:
-        self.failures += self.threshold if isinstance(exc, Unreachable) else 1
+        self.failures += self.strikes(exc)
         now = time.monotonic()
         if self.failures < self.threshold:
             self._warn(exc, now)
@@ -156,6 +159,14 @@ class Outage:
             logger.error("djinsight: Redis unavailable, %s: %s", self.what, exc)
             self.down_since = now
         self.skip_until = now + self.retry_after
+
+    def strikes(self, exc: Exception) -> int:
+        """How much ``exc`` says that Redis is down (``threshold``: it is)."""
+        if isinstance(exc, Unreachable) or refused(exc):
+            return self.threshold
+        if isinstance(exc, redis.ConnectionError):  # one connection died, in flight
+            return 0
+        return 1  # a timeout, an error reply, no Redis configured
 
     def _warn(self, exc: Exception, now: float) -> None:
         self.unlogged += 1
@@ -176,6 +187,15 @@ class Outage:
             )
             self.down_since = None
             self.skip_until = 0.0
+
+
+def refused(exc: BaseException | None) -> bool:
+    """Whether connecting found nobody at Redis's address (refused, or no such host)."""
+    while exc is not None:
+        if isinstance(exc, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def out_of_memory(exc: BaseException) -> bool:
