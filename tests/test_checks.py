@@ -42,6 +42,9 @@ def test_default_configuration_passes():
         ("DJINSIGHT_REDIS_EXPIRATION", 1.5, "djinsight.E006"),
         ("DJINSIGHT_BUFFER_SHARDS", 0, "djinsight.E008"),
         ("DJINSIGHT_REDIS_URL", "http://localhost", "djinsight.E011"),
+        ("DJINSIGHT_UNIQUE_EXACT_LIMIT", -1, "djinsight.E013"),
+        ("DJINSIGHT_UNIQUE_EXACT_LIMIT", "1000", "djinsight.E013"),
+        ("DJINSIGHT_UNIQUE_EXACT_LIMIT", True, "djinsight.E013"),
     ],
 )
 def test_bad_setting_reported_with_value(setting, value, code):

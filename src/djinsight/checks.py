@@ -55,6 +55,12 @@ RULES = [
     ("E009", "MAX_BODY_BYTES", _positive_int, "a positive number of bytes, such as 4096"),
     ("E010", "FLUSH_INTERVAL", _positive_int, "a positive number of seconds, such as 60"),
     (
+        "E013",
+        "UNIQUE_EXACT_LIMIT",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "an integer of 0 or more, such as 1000",
+    ),
+    (
         "E014",
         "READ_TIMEOUT",
         lambda v: _positive_number(v) and float(v) <= 60,

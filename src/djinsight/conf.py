@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "IP_META_KEY": "REMOTE_ADDR",
     "MAX_BODY_BYTES": 4096,
     "FLUSH_INTERVAL": 60,
+    "UNIQUE_EXACT_LIMIT": 1000,
     "READ_TIMEOUT": 0.25,
 }
 
@@ -102,6 +103,10 @@ class Settings:
     @property
     def FLUSH_INTERVAL(self) -> int:
         return self._get("FLUSH_INTERVAL")
+
+    @property
+    def UNIQUE_EXACT_LIMIT(self) -> int:
+        return self._get("UNIQUE_EXACT_LIMIT")
 
     @property
     def READ_TIMEOUT(self) -> float:

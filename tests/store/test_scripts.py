@@ -102,16 +102,16 @@ def _drop_line(text: str, startswith: str) -> str:
 @pytest.mark.parametrize(
     ("name", "doctor", "problem"),
     [
-        ("record", lambda t: _drop_line(t, "-- ARGV[10] ="), "ARGV[10] used, not documented"),
+        ("record", lambda t: _drop_line(t, "-- ARGV[11] ="), "ARGV[11] used, not documented"),
         (
             "record",
-            lambda t: t.replace("-- ARGV[10] =", "-- ARGV[11] = spare\n-- ARGV[10] =", 1),
+            lambda t: t.replace("-- ARGV[11] =", "-- ARGV[12] = spare\n-- ARGV[11] =", 1),
             "ARGV: documented",
         ),
         (
             "record",
-            lambda t: t.replace("-- ARGV[10] =", "-- ARGV[10] = x\n-- ARGV[11] =", 1),
-            "ARGV[11] documented, never used",
+            lambda t: t.replace("-- ARGV[11] =", "-- ARGV[11] = x\n-- ARGV[12] =", 1),
+            "ARGV[12] documented, never used",
         ),
         ("read", lambda t: _drop_line(t, "-- KEYS[1+] ="), "KEYS indexed by a variable"),
         ("trim", lambda t: t.replace("ARGV[3])", "ARGV[4])"), "ARGV[3] documented, never used"),

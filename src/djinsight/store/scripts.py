@@ -62,6 +62,7 @@ BOUND = (
     "ENTRY_USER_AGENT",
     "ENTRY_IP",
     "RECORD_DELETED",
+    "DAY_VISITORS_TTL",
 )
 
 
@@ -74,7 +75,11 @@ def lua_file(name: str) -> str:
 def source(name: str, flags: bool = True) -> str:
     """The text Redis runs: ``lua/<name>.lua`` with the keys.py names it uses bound;
     without ``flags`` (servers older than Redis 7) its ``#!lua`` line is left blank."""
-    text = lua_file(name)
+    return bind(lua_file(name), flags)
+
+
+def bind(text: str, flags: bool = True) -> str:
+    """A script's text as Redis runs it (see ``source``)."""
     shebang, rest = _split_shebang(text)
     if shebang and not flags:
         shebang = "\n"
@@ -229,6 +234,7 @@ def record_call(view: View) -> tuple[list, list]:
     """KEYS and ARGV of record.lua for one view."""
     name = view.name
     keys = keys_for(name)
+    day = day_key(view.day)
     script_keys = [
         keys.counter(name),
         keys.unique_counter(name),
@@ -238,18 +244,21 @@ def record_call(view: View) -> tuple[list, list]:
         keys.pending,
         keys.objects,
         keys.deleted(name),
+        keys.day_visitors(name, day),
+        keys.day_claimed(name, day),
     ]
     args = [
         str(name),
         view.visitor,
         view.timestamp_ms,
-        day_key(view.day),
+        day,
         settings.REDIS_EXPIRATION,
         view.path,
         view.referrer,
         view.user_agent,
         view.ip or "",
         day_key(view.day - timedelta(days=layout.STATS_DAYS)),
+        settings.UNIQUE_EXACT_LIMIT,
     ]
     return script_keys, args
 
