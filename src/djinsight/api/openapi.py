@@ -166,31 +166,16 @@ def schema(base: str = "/djinsight/api/") -> dict:
             ),
             "/audience/": _get(
                 "Human views and bots' views by kind (search, AI, other) in a range",
-                [
-                    *_RANGE,
-                    _CT,
-                    {
-                        "name": "object_id",
-                        "in": "query",
-                        "description": "Needs content_type.",
-                        "schema": {"type": "string"},
-                    },
-                ],
-                {
-                    "type": "object",
-                    "properties": {
-                        "range": _ref("Range"),
-                        "content_type": {"type": ["string", "null"]},
-                        "object_id": {"type": ["string", "null"]},
-                        "human": {"type": "integer", "description": "Views by people."},
-                        "search": {"type": "integer", "description": "Search crawlers."},
-                        "ai": {"type": "integer", "description": "AI crawlers."},
-                        "other": {
-                            "type": "integer",
-                            "description": "Other automated clients (libraries, headless).",
-                        },
-                    },
-                },
+                [*_RANGE, _CT, _query("object_id", {"type": "string"}, "Needs content_type.")],
+                _object(
+                    range=_ref("Range"),
+                    content_type=_NULLABLE_STR,
+                    object_id=_NULLABLE_STR,
+                    human={**_INT, "description": "Views by people."},
+                    search={**_INT, "description": "Views by search crawlers."},
+                    ai={**_INT, "description": "Views by AI crawlers."},
+                    other={**_INT, "description": "Views by other automated clients."},
+                ),
             ),
             "/export/": _get(
                 "CSV or NDJSON of daily summaries or raw logs, streamed",
