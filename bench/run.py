@@ -34,6 +34,8 @@ PY = sys.executable
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 from tests.servers import free_port, redis_server_command  # noqa: E402 - after the path is set
 
+# Every beacon below is a browser's: a view without a browser's User-Agent is a bot's.
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 FLOOR_REFERENCE = 5500  # req/s the issue measured for the bare view; context only
 STARTED = time.monotonic()
 
@@ -334,7 +336,7 @@ def bench_record(ns, port: int, results: dict) -> None:
     results["record"] = summary(measured)
 
     # Per-view cost, in process: one beacon through the full middleware stack.
-    client = Client(HTTP_X_FORWARDED_FOR="192.0.2.10", HTTP_USER_AGENT="bench")
+    client = Client(HTTP_X_FORWARDED_FOR="192.0.2.10", HTTP_USER_AGENT=BROWSER)
     body = json.dumps({"ref": refs[0], "url": "/a/"})
     client.post("/djinsight/record/", body, content_type="text/plain")  # loads the script
     with count_calls() as calls:
@@ -344,6 +346,7 @@ def bench_record(ns, port: int, results: dict) -> None:
     if ns.fastpath:
         results["fastpath_calls"] = fastpath_calls(body)
         counted["ok"] += 2
+    results["classification"] = classification_cost()
 
     # Correctness: flush everything, then compare stored counts with the 2xx answers.
     process_pageviews(batch_size=5000)
@@ -361,6 +364,40 @@ def bench_record(ns, port: int, results: dict) -> None:
         f"  correctness: {counted['ok']} views answered 2xx, {stored} stored after flush "
         f"(allowance for in-flight: {slack})"
     )
+
+
+def classification_cost(agents_count: int = 2000, repeats: int = 50) -> dict:
+    """CPU per beacon of telling humans from bots (tracking/agents.py), in µs.
+
+    Cold: a User-Agent not seen before (the LRU cleared), browsers and bots;
+    cached: the same agents again, as a site's repeat visitors are.
+    """
+    from bench.load import AGENTS
+    from djinsight.tracking import agents
+
+    browsers = [f"{AGENTS[n % len(AGENTS)]} build/{n}" for n in range(agents_count)]
+    bots = [
+        f"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html) {n}"
+        for n in range(agents_count // 4)
+    ]
+    agents.classify(BROWSER)  # compiles the patterns, once per process
+
+    def per_call(texts: list[str], clear: bool) -> float:
+        if clear:
+            agents.classify.cache_clear()
+        start = time.perf_counter()
+        for text in texts:
+            agents.classify(text)
+        return (time.perf_counter() - start) / len(texts) * 1e6
+
+    cold_browser = per_call(browsers, clear=True)
+    cold_bot = per_call(bots, clear=True)
+    cached = min(per_call(browsers[:1000] * repeats, clear=False) for _ in range(3))
+    log(
+        f"  classification: {cold_browser:.1f} µs cold (browser), {cold_bot:.1f} µs cold (bot), "
+        f"{cached:.2f} µs cached, per beacon"
+    )
+    return {"cold_browser_us": cold_browser, "cold_bot_us": cold_bot, "cached_us": cached}
 
 
 def fastpath_calls(body: str) -> dict:
@@ -385,7 +422,7 @@ def fastpath_calls(body: str) -> dict:
             "PATH_INFO": "/djinsight/record/",
             "HTTP_HOST": "127.0.0.1",
             "HTTP_X_FORWARDED_FOR": "192.0.2.11",
-            "HTTP_USER_AGENT": "bench",
+            "HTTP_USER_AGENT": BROWSER,
             "CONTENT_TYPE": "text/plain",
             "CONTENT_LENGTH": str(len(data)),
             "wsgi.input": io.BytesIO(data),
@@ -807,6 +844,19 @@ def table(results: dict, ns) -> str:
                         goal(fc["sql"] == 0 and fc["redis"] == 1 and fc["status"] == 204),
                     )
                 )
+        cl = results.get("classification")
+        if cl:
+            rows.append(
+                (
+                    "Bot classification CPU per beacon, µs: cold browser / cold bot / cached",
+                    "",
+                    f"{cl['cold_browser_us']:.0f} / {cl['cold_bot_us']:.0f} / "
+                    f"{cl['cached_us']:.2f}",
+                    "",
+                    "",
+                    "",
+                )
+            )
         c, calls = results["record_correctness"], results["record_calls"]
         rows += [
             (

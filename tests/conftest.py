@@ -10,7 +10,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from djinsight.store.client import get_redis, reset_clients
+from djinsight.store.client import get_redis, outage, read_outage, reset_clients
 from djinsight.tracking.references import sign
 from tests.servers import free_port, redis_server_command
 
@@ -20,12 +20,20 @@ FIGURES: list[str] = []
 
 @pytest.fixture(autouse=True)
 def clean_redis():
-    """Every test starts and ends with no keys under this run's prefix."""
+    """Every test starts and ends with no keys under this run's prefix, and with no
+    Redis failure remembered."""
     reset_clients()
+    _forget_failures()
     _delete_prefixed()
     yield
     reset_clients()
+    _forget_failures()
     _delete_prefixed()
+
+
+def _forget_failures():
+    outage.reset()
+    read_outage.reset()
 
 
 def _delete_prefixed():
@@ -71,7 +79,12 @@ def own_redis():
     reset_clients()
 
 
+# A browser's User-Agent: a view without one is a bot's (tracking/agents.py), kept apart.
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
 def beacon(client, obj=None, ref=None, **headers):
+    headers.setdefault("HTTP_USER_AGENT", BROWSER)
     body = {"ref": ref if ref is not None else sign(obj), "url": "/x/", "referrer": ""}
     return client.post(
         "/djInsight/record/", data=json.dumps(body), content_type="text/plain", **headers
@@ -80,7 +93,10 @@ def beacon(client, obj=None, ref=None, **headers):
 
 def visitor(n: int) -> dict:
     """Request headers of a distinct cookieless visitor."""
-    return {"REMOTE_ADDR": f"10.0.{n // 250}.{n % 250 + 1}", "HTTP_USER_AGENT": f"agent-{n}"}
+    return {
+        "REMOTE_ADDR": f"10.0.{n // 250}.{n % 250 + 1}",
+        "HTTP_USER_AGENT": f"Mozilla/5.0 (X11) agent-{n}",
+    }
 
 
 def child_env() -> dict:

@@ -152,7 +152,7 @@ def answer_beacon(ref: str, path: str, n: int, answered: Answered) -> bool:
         "REQUEST_METHOD": "POST",
         "PATH_INFO": "/djinsight/record/",
         "HTTP_HOST": "testserver",
-        "HTTP_USER_AGENT": "durability",
+        "HTTP_USER_AGENT": "Mozilla/5.0 (X11) durability",
         "REMOTE_ADDR": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
         "CONTENT_TYPE": "text/plain",
         "CONTENT_LENGTH": str(len(body)),

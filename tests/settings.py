@@ -10,6 +10,8 @@ import os
 
 SECRET_KEY = "djinsight-tests-not-secret"
 DEBUG = False
+# Servers the tests start (gunicorn) name the hosts they answer for.
+ALLOWED_HOSTS = [host for host in os.environ.get("DJINSIGHT_TEST_HOSTS", "").split(",") if host]
 USE_TZ = True
 TIME_ZONE = "Europe/Warsaw"
 

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.django_db
 
 DASHBOARD = "/admin/djinsight/pageviewsummary/analytics/"
 EXPORT = "/admin/djinsight/pageviewsummary/analytics/export/"
-# session + user + user permissions + group permissions, then 14 report queries
-# (12 panels, the previous period's series, objects viewed per content type),
+# session + user + user permissions + group permissions, then 15 report queries
+# (13 panels, the previous period's series, objects viewed per content type),
 # content types (1) and one per content type shown (2 here: Article, Product).
-DASHBOARD_QUERIES = 4 + 14 + 1 + 2
+DASHBOARD_QUERIES = 4 + 15 + 1 + 2
 
 
 @pytest.fixture
@@ -185,7 +185,7 @@ def test_dashboard_shows_the_capped_figure(analyst_client, fx):
                 data=json.dumps({"ref": sign(article)}),
                 content_type="text/plain",
                 REMOTE_ADDR="198.51.100.7",
-                HTTP_USER_AGENT=f"a{n}",
+                HTTP_USER_AGENT=f"Mozilla/5.0 (X11) a{n}",
             )
             assert response.status_code == 204
     totals = section(analyst_client.get(DASHBOARD).content.decode(), "djinsight-totals")

@@ -72,6 +72,8 @@ def test_good_values_of_the_new_settings_pass(setting, value):
         ("DJINSIGHT_ALLOWED_ORIGINS", "example.com", "djinsight.E019"),
         ("DJINSIGHT_ALLOWED_ORIGINS", [""], "djinsight.E019"),
         ("DJINSIGHT_RESPECT_GPC", "yes", "djinsight.E020"),
+        ("DJINSIGHT_COUNT_BOTS", "no", "djinsight.E015"),
+        ("DJINSIGHT_COUNT_BOTS", 0, "djinsight.E015"),
     ],
 )
 def test_bad_setting_reported_with_value(setting, value, code):
@@ -218,3 +220,16 @@ def test_a_redis_older_than_6_2_is_an_error():
     assert "6.0.20" in error.msg
     assert judge_server({"redis_version": "6.2.14"}, None) == []
     assert judge_server({"redis_version": "7.0.15"}, None) == []
+
+
+@pytest.mark.parametrize("value", [0, -0.25, "0.25", True, None, 250, float("inf")])
+def test_bad_read_timeout_is_e014(value):
+    found = ids(DJINSIGHT_READ_TIMEOUT=value)
+    assert set(found) == {"djinsight.E014"}
+    assert repr(value) in found["djinsight.E014"].msg
+    assert "DJINSIGHT_READ_TIMEOUT" in found["djinsight.E014"].msg
+
+
+@pytest.mark.parametrize("value", [0.05, 0.25, 1, 60])
+def test_good_read_timeouts_pass(value):
+    assert ids(DJINSIGHT_READ_TIMEOUT=value) == {}

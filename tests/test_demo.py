@@ -409,8 +409,15 @@ def _mentioning(data_dir: Path) -> list[str]:
     return found
 
 
+PERSON = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0 Safari/537.36"
+)
+
+
 def _view_article_once(browser, demo: Demo) -> None:
-    page = browser.new_context().new_page()
+    # a person's browser: headless Chromium's own User-Agent says "HeadlessChrome", a bot
+    page = browser.new_context(user_agent=PERSON).new_page()
     with page.expect_response(lambda r: "/djInsight/record/" in r.url, timeout=30_000) as beacon:
         page.goto(f"{demo.url}articles/{ARTICLE}/")
     assert beacon.value.status == 204

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import redis
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.template.response import TemplateResponse
@@ -15,7 +16,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from djinsight.models import ApiToken, FlushLedger, PageViewLog, PageViewSummary
+from djinsight.models import (
+    ApiToken,
+    FlushLedger,
+    PageViewBotSummary,
+    PageViewLog,
+    PageViewSummary,
+)
 from djinsight.reports import charts, export, queries
 from djinsight.reports.params import PRESET_DAYS, BadParameter, DateRange, parse_choice
 from djinsight.rules import can_view_analytics, object_pk
@@ -35,7 +42,21 @@ def _capped() -> Capped | None:
         return None
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ChangeListGuard(admin.ModelAdmin):
+    """A change list whose bad filters are Django's usual "invalid lookup" answer
+    (a redirect with ``?e=1``), never a 500: a NUL in any parameter (the database
+    refuses it), a date hierarchy at the calendar's edge (9999, or past it)."""
+
+    def get_changelist_instance(self, request):
+        if any("\x00" in key + value for key, values in request.GET.lists() for value in values):
+            raise IncorrectLookupParameters("a parameter holds a NUL character")
+        try:
+            return super().get_changelist_instance(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class ReadOnlyAdmin(ChangeListGuard):
     """Figures are written by the flush only: nothing to add, change or delete here."""
 
     show_full_result_count = False  # no COUNT(*) over the whole log table on each page
@@ -172,6 +193,18 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
         return export.streaming_response(fmt, kind, rng)
 
 
+@admin.register(PageViewBotSummary)
+class PageViewBotSummaryAdmin(ReadOnlyAdmin):
+    """Bots' views per object, day and kind: apart from every human figure."""
+
+    list_display = ("date", "content_type", "object_id", "kind", "views")
+    list_filter = ("kind", "content_type")
+    search_fields = ("object_id",)
+    date_hierarchy = "date"
+    list_select_related = ("content_type",)
+    ordering = ("-date", "-views")
+
+
 @admin.register(FlushLedger)
 class FlushLedgerAdmin(ReadOnlyAdmin):
     list_display = ("shard", "watermark", "applied_views", "updated_at")
@@ -179,7 +212,7 @@ class FlushLedgerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ChangeListGuard):
     list_display = ("name", "prefix", "is_active", "created_at", "last_used_at")
     list_filter = ("is_active",)
     search_fields = ("name", "prefix")

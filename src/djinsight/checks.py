@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from numbers import Real
 
@@ -57,6 +58,10 @@ def _rate_limit(value) -> bool:
     )
 
 
+def _positive_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and 0 < float(value) < math.inf
+
+
 RULES = [
     ("E001", "ENABLE_TRACKING", lambda v: isinstance(v, bool), "True or False"),
     (
@@ -67,12 +72,7 @@ RULES = [
     ),
     ("E003", "CLEANUP_DAYS", _positive_int, "a positive number of days, such as 90"),
     ("E004", "BATCH_SIZE", _positive_int, "a positive integer, such as 1000"),
-    (
-        "E005",
-        "REDIS_TIMEOUT",
-        lambda v: isinstance(v, Real) and not isinstance(v, bool) and float(v) > 0,
-        "a positive number of seconds, such as 5",
-    ),
+    ("E005", "REDIS_TIMEOUT", _positive_number, "a positive number of seconds, such as 5"),
     (
         "E006",
         "REDIS_EXPIRATION",
@@ -93,6 +93,13 @@ RULES = [
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
         "an integer of 0 or more, such as 1000",
     ),
+    (
+        "E014",
+        "READ_TIMEOUT",
+        lambda v: _positive_number(v) and float(v) <= 60,
+        "a positive number of seconds up to 60, such as 0.25",
+    ),
+    ("E015", "COUNT_BOTS", lambda v: isinstance(v, bool), "True or False"),
     (
         "E017",
         "TRUSTED_PROXIES",

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 4096,
     "FLUSH_INTERVAL": 60,
     "UNIQUE_EXACT_LIMIT": 1000,
+    "READ_TIMEOUT": 0.25,
+    "COUNT_BOTS": True,
 }
 
 
@@ -142,6 +144,14 @@ class Settings:
     @property
     def UNIQUE_EXACT_LIMIT(self) -> int:
         return self._get("UNIQUE_EXACT_LIMIT")
+
+    @property
+    def READ_TIMEOUT(self) -> float:
+        return self._get("READ_TIMEOUT")
+
+    @property
+    def COUNT_BOTS(self) -> bool:
+        return self._get("COUNT_BOTS")
 
 
 def budgets(limit: Any) -> tuple[int, int]:

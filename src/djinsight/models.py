@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from djinsight.guard import STAT_FIELDS as STAT_FIELDS  # re-exported: the mixin's columns
 from djinsight.guard import guard
 from djinsight.indexes import TimeIndex
-from djinsight.rules import is_tracked_model, week_start
+from djinsight.rules import BOT_KINDS, is_tracked_model, week_start
 
 
 class PageViewStatisticsMixin:
@@ -288,3 +288,34 @@ class ApiToken(models.Model):
         raw = cls.generate_raw()
         token = cls.objects.create(name=name, prefix=raw[:12], key_hash=cls.hash(raw))
         return token, raw
+
+
+class PageViewBotSummary(models.Model):
+    """Views of one object on one day (site time) by one kind of automated client.
+
+    ``kind``: "search", "ai" or "other" (djinsight.rules; tracking/agents.py tells
+    them apart). Kept apart from every human figure: written by the same flush
+    transaction as the daily summaries, so the two always cover the same views.
+    """
+
+    KINDS = BOT_KINDS
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    date = models.DateField(db_index=True)
+    kind = models.CharField(max_length=8)
+    views = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        app_label = "djinsight"
+        verbose_name = _("bot summary")
+        verbose_name_plural = _("bot summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "date", "kind"],
+                name="djinsight_bot_summary_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} on {self.date}, {self.kind}: {self.views}"

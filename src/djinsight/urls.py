@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/top/", api.top_content, name="api_top"),
     path("api/timeseries/", api.timeseries, name="api_timeseries"),
     path("api/summary/", api.site_summary, name="api_summary"),
+    path("api/audience/", api.audience, name="api_audience"),
     path("api/export/", api.export_data, name="api_export"),
     path("api/schema/", api.schema, name="api_schema"),
     path("api/<path:rest>", api.not_found, name="api_not_found"),

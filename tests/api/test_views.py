@@ -14,7 +14,7 @@ from tests.testapp.models import Article, Product
 pytestmark = pytest.mark.django_db
 
 API = "/djInsight/api/"
-ENDPOINTS = ["summary/", "top/", "timeseries/", "export/"]
+ENDPOINTS = ["summary/", "top/", "timeseries/", "audience/", "export/"]
 
 # Query budgets. Token: token lookup (1) + last_used_at touch (1, at most every 5 minutes).
 # Session: session + user + user permissions + group permissions (4).
@@ -23,6 +23,7 @@ BUDGET = {
     "summary/": 3 + 1,  # totals, content types (figures, objects viewed) + content-type names
     "top/": 2 + 1 + 2,  # count, page, content types + one query per content type
     "timeseries/": 1,
+    "audience/": 2,  # human views, bot views by kind
     "stats": 1,  # the object (ContentType is cached; live figures come from Redis)
 }
 
@@ -235,6 +236,7 @@ def test_openapi_schema_describes_every_endpoint(client):
         "/top/",
         "/timeseries/",
         "/summary/",
+        "/audience/",
         "/export/",
     }
     assert schema["servers"][0]["url"] == "/djInsight/api"

@@ -71,7 +71,7 @@ def test_log_rows_keep_no_raw_ip_or_session(client):
         client,
         a,
         REMOTE_ADDR="198.51.100.23",
-        HTTP_USER_AGENT="Mozilla/5.0 Firefox/120.0",
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
         HTTP_REFERER="https://news.example.com/x",
     )
     flush.process_pageviews()
@@ -96,7 +96,7 @@ def test_log_text_and_time_survive_the_flush_exactly(client):
         "/djInsight/record/",
         data=json.dumps(body),
         content_type="text/plain",
-        HTTP_USER_AGENT="agent\\with\tescapes",
+        HTTP_USER_AGENT="Mozilla/5.0 (X11) agent\\with\tescapes",
     )
     assert response.status_code == 204
     flush.process_pageviews()
@@ -104,7 +104,7 @@ def test_log_text_and_time_survive_the_flush_exactly(client):
     assert (log.path, log.referrer, log.user_agent) == (
         path,
         "https://x.test/\\N\t",
-        "agent\\with\tescapes",
+        "Mozilla/5.0 (X11) agent\\with\tescapes",
     )
     assert log.viewed_at == buffer.ms_to_datetime(ts)
     assert log.viewed_at.microsecond == (ts % 1000) * 1000

@@ -93,7 +93,7 @@ def test_uuid_primary_key_counted(client):
 
 def test_raw_ip_never_reaches_redis(client, redis_client):
     article = make_articles(1)[0]
-    beacon(client, article, REMOTE_ADDR="203.0.113.77", HTTP_USER_AGENT="x")
+    beacon(client, article, REMOTE_ADDR="203.0.113.77", HTTP_USER_AGENT="Mozilla/5.0 (X11) x")
     entries = redis_client.xrange(keys_for(ObjectName.of(article)).stream)
     assert len(entries) == 1
     fields = {k.decode(): v.decode() for k, v in entries[0][1].items()}

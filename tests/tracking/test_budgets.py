@@ -56,7 +56,7 @@ def test_a_thousand_beacons_from_one_network_count_at_most_the_budget(redis_clie
     for n in range(1000):
         meta = {
             "REMOTE_ADDR": f"198.51.100.{n % 256}",
-            "HTTP_USER_AGENT": f"agent-{n}",
+            "HTTP_USER_AGENT": f"Mozilla/5.0 (X11) agent-{n}",
             "HTTP_COOKIE": f"sessionid=invented-{n}",
         }
         assert send(article, **meta) == 204  # an attacker learns nothing
@@ -69,13 +69,13 @@ def test_a_thousand_beacons_from_one_network_count_at_most_the_budget(redis_clie
 def test_new_visitors_per_network_are_budgeted_across_objects(redis_client):
     articles = make_articles(4)
     for n in range(200):
-        meta = {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": f"agent-{n}"}
+        meta = {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": f"Mozilla/5.0 (X11) agent-{n}"}
         assert send(articles[n % 4], **meta) == 204
     assert sum(counted(a)[1] for a in articles) == 60
     assert sum(counted(a)[0] for a in articles) == 60
     assert capped_views().visitors == 140
     # a visitor counted already goes on counting: it is not new
-    known = {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": "agent-0"}
+    known = {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": "Mozilla/5.0 (X11) agent-0"}
     assert send(articles[0], **known) == 204
     assert counted(articles[0]) == (16, 15)
 
@@ -89,7 +89,10 @@ def test_two_networks_have_budgets_of_their_own(django_app):  # noqa: F811
             remote = f"{network}{sep}{n + 1}"
             # through the Django view too: the same budgets
             app = django_app if n % 2 else answer
-            assert send(article, app, REMOTE_ADDR=remote, HTTP_USER_AGENT=f"a{n}") == 204
+            assert (
+                send(article, app, REMOTE_ADDR=remote, HTTP_USER_AGENT=f"Mozilla/5.0 (X11) a{n}")
+                == 204
+            )
     assert counted(article) == (90, 90)
     assert capped_views().total == 210
 
@@ -97,7 +100,12 @@ def test_two_networks_have_budgets_of_their_own(django_app):  # noqa: F811
 def test_no_rate_limit_counts_every_view(redis_client):
     (article,) = make_articles(1)
     for n in range(300):
-        assert send(article, REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT=f"agent-{n}") == 204
+        assert (
+            send(
+                article, REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT=f"Mozilla/5.0 (X11) agent-{n}"
+            )
+            == 204
+        )
     assert counted(article) == (300, 300)
     assert capped_views().total == 0
 
@@ -163,3 +171,13 @@ def test_a_malformed_address_is_never_stored(redis_client):
     ((_, fields),) = [e for shard in range(4) for e in redis_client.xrange(Keys(shard).stream)]
     assert fields[b"ip"] == b""
     assert client_ip(type("R", (), {"META": {"REMOTE_ADDR": "not-an-ip"}})()) == ""
+
+
+@override_settings(DJINSIGHT_RATE_LIMIT={"views": 10})
+def test_a_bot_flood_is_capped_by_the_views_budget_too(redis_client):
+    (article,) = make_articles(1)
+    for _ in range(50):
+        assert send(article, REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT="curl/8.5.0") == 204
+    assert buffered(redis_client) == 10  # bot entries: kept apart, and bounded
+    assert counted(article) == (0, 0)
+    assert capped_views().views == 40

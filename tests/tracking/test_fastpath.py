@@ -46,7 +46,7 @@ def environ(body: bytes = b"", method: str = "POST", path: str = URL, **extra) -
         "SERVER_PORT": "80",
         "HTTP_HOST": "testserver",
         "REMOTE_ADDR": "10.0.0.1",
-        "HTTP_USER_AGENT": "agent-1",
+        "HTTP_USER_AGENT": "Mozilla/5.0 (X11) agent-1",
         "CONTENT_TYPE": "text/plain;charset=UTF-8",
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
@@ -321,7 +321,8 @@ def test_view_recorded_signal_is_sent(fast_app, article):
     finally:
         view_recorded.disconnect(receiver)
     name = f"testapp.article:{article.pk}"
-    assert received == [(name, True, "agent-1"), (name, False, "agent-1")]
+    agent = "Mozilla/5.0 (X11) agent-1"
+    assert received == [(name, True, agent), (name, False, agent)]
 
 
 def test_host_outside_allowed_hosts_is_refused(
@@ -353,7 +354,10 @@ def test_fast_path_under_a_real_server_on_loopback(fast_app, passed, article, se
                 "POST",
                 URL,
                 body=beacon_body(article),
-                headers={"Content-Type": "text/plain", "User-Agent": f"agent-{n}"},
+                headers={
+                    "Content-Type": "text/plain",
+                    "User-Agent": f"Mozilla/5.0 (X11) agent-{n}",
+                },
             )
             response = conn.getresponse()
             statuses.append((response.status, response.getheader("Set-Cookie"), response.read()))

@@ -180,6 +180,22 @@ def timeseries(request):
 
 
 @api_view
+def audience(request):
+    """Human views and bot views by kind, for everything, one content type or one object."""
+    params = request.GET
+    rng = DateRange.from_params(params, default_days=30)
+    content_type, object_id = _object_filter(params)
+    return SafeJsonResponse(
+        {
+            "range": _range_dict(rng),
+            "content_type": params.get("content_type") or None,
+            "object_id": object_id,
+            **queries.audience(rng, content_type, object_id).as_dict(),
+        }
+    )
+
+
+@api_view
 def site_summary(request):
     """Totals against the previous period, and the content-type comparison."""
     rng = DateRange.from_params(request.GET, default_days=30)

@@ -31,6 +31,7 @@ from djinsight.store import buffer
 from djinsight.store.client import get_redis
 from djinsight.store.keys import (
     ENTRY_DAY,
+    ENTRY_KIND,
     ENTRY_OBJECT,
     ENTRY_PENDING,
     ENTRY_TIME,
@@ -52,11 +53,13 @@ class Batch:
 
     ``objects``: name -> [views, unique views, first ms, last ms];
     ``days``: (name, YYYYMMDD) -> [views, unique views];
-    ``decrements``: pending-hash fields the trim takes back (see lua/trim.lua).
+    ``decrements``: pending-hash fields the trim takes back (see lua/trim.lua);
+    ``bots``: (name, YYYYMMDD, kind) -> automated views, kept apart from all the above.
     """
 
     objects: dict[str, list[int]] = field(default_factory=dict)
     days: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    bots: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     decrements: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     logs: list[dict] = field(default_factory=list)
 
@@ -64,8 +67,15 @@ class Batch:
     def of(cls, entries: list[tuple[str, dict]], keep_logs: bool) -> Batch:
         batch = cls()
         objects, days, decrements = batch.objects, batch.days, batch.decrements
+        humans = []
         for _entry_id, e in entries:
-            name, day, ts = e[ENTRY_OBJECT], e[ENTRY_DAY], int(e[ENTRY_TIME])
+            name, day = e[ENTRY_OBJECT], e[ENTRY_DAY]
+            kind = e.get(ENTRY_KIND)
+            if kind is not None:  # a bot's view: record.lua counted nothing for it
+                batch.bots[(name, day, kind)] += 1
+                continue
+            humans.append(e)
+            ts = int(e[ENTRY_TIME])
             unique = 1 if e.get(ENTRY_UNIQUE) == "1" else 0
             tally = objects.get(name)
             if tally is None:
@@ -87,14 +97,19 @@ class Batch:
                 decrements[on_day] += 1
                 if unique:
                     decrements[uniques] += 1
-        if keep_logs:
-            batch.logs = [e for _entry_id, e in entries]
+        if keep_logs:  # human views only, like every figure the logs feed
+            batch.logs = humans
         return batch
+
+    def names(self) -> set[str]:
+        """The objects the batch has views of, human or not."""
+        return set(self.objects) | {name for name, _day, _kind in self.bots}
 
     def drop(self, names: set[str]) -> int:
         """Forget the views of ``names`` (but not their ``decrements``); how many there were."""
         views = sum(self.objects.pop(name)[0] for name in names)
         self.days = {key: tally for key, tally in self.days.items() if key[0] not in names}
+        self.bots = {key: n for key, n in self.bots.items() if key[0] not in names}
         self.logs = [e for e in self.logs if e[ENTRY_OBJECT] not in names]
         return views
 
@@ -216,7 +231,7 @@ def _apply_batch(shard: int, batch_size: int, discard_unknown: bool = False) -> 
     if advanced != 1:
         raise Conflict(f"shard {shard}: another flusher advanced the watermark first")
     batch = Batch.of(entries, keep_logs=settings.STORE_RAW_LOGS)
-    content_types = _content_types(batch.objects, discard_unknown)
+    content_types = _content_types(batch.names(), discard_unknown)
     counted = _bump_counters(batch, content_types, _unseeded(shard, batch))
     if counted.missing:
         views = batch.drop(counted.missing)
@@ -255,8 +270,8 @@ def _models_by_label(labels, discard_unknown: bool) -> dict[str, type]:
     return found
 
 
-def _content_types(objects, discard_unknown: bool = False) -> dict[str, tuple[type, ContentType]]:
-    labels = {ObjectName.parse(name).label for name in objects}
+def _content_types(names, discard_unknown: bool = False) -> dict[str, tuple[type, ContentType]]:
+    labels = {ObjectName.parse(name).label for name in names}
     models = _models_by_label(labels, discard_unknown)
     types = ContentType.objects.get_for_models(*models.values(), for_concrete_models=False)
     return {label: (model, types[model]) for label, model in models.items()}
@@ -324,7 +339,7 @@ def _stored_totals(model, names: dict[Any, str]) -> dict[str, tuple[int, int]]:
 
 
 def _write(batch: Batch, content_types) -> None:
-    """Summaries, their rollups, raw logs and dimension totals of the batch's views."""
+    """Summaries, their rollups, bot summaries, raw logs and dimension totals of the batch."""
     summaries = []
     # the daily summaries added up per type and day, and per object and week
     totals: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0])
@@ -343,9 +358,20 @@ def _write(batch: Batch, content_types) -> None:
     writes.upsert_weekly_summaries(
         [(*key, views, unique) for key, (views, unique) in weeks.items()]
     )
+    writes.upsert_bot_summaries(_bot_rows(batch.bots, content_types))
     rows = logrows.log_rows(batch.logs, content_types)
     writes.insert_logs(rows)
     writes.upsert_dimension_totals(logrows.dimension_totals(rows))
+
+
+def _bot_rows(bots: dict[tuple[str, str, str], int], content_types) -> list[tuple]:
+    """(content_type_id, object_id, date, kind, views) of the batch's automated views."""
+    rows = []
+    for (name, day, kind), views in bots.items():
+        ref = ObjectName.parse(name)
+        if ref.label in content_types:
+            rows.append((content_types[ref.label][1].pk, ref.pk, parse_day(day), kind, views))
+    return rows
 
 
 def seed_window(today: date) -> list[str]:

@@ -122,6 +122,15 @@ def upsert_weekly_summaries(rows: Sequence[tuple[int, str, date, int, int]]) -> 
     _add_views(PageViewWeeklySummary, keys, key_types, rows)
 
 
+def upsert_bot_summaries(rows: Sequence[tuple[int, str, date, str, int]]) -> None:
+    """Add (content_type_id, object_id, date, kind, views) to the bot summaries."""
+    from djinsight.models import PageViewBotSummary
+
+    keys = ("content_type_id", "object_id", "date", "kind")
+    key_types = ("integer", "text", "date", "text")
+    _add_views(PageViewBotSummary, keys, key_types, rows, ("views",))
+
+
 def upsert_dimension_totals(rows: Sequence[tuple[str, date, str, int]]) -> None:
     """Add (dimension, date, value, views) to the daily dimension totals."""
     from djinsight.models import PageViewDimensionTotal

@@ -21,7 +21,7 @@ from djinsight.exceptions import ConfigurationError
 from djinsight.models import PageViewSummary
 from djinsight.rules import week_start
 from djinsight.store import buffer
-from djinsight.store.client import outage
+from djinsight.store.client import read_outage, read_redis
 from djinsight.store.keys import ObjectName
 
 logger = logging.getLogger("djinsight")
@@ -126,15 +126,16 @@ def get_stats(objects: Iterable, live: dict | None = None) -> dict[ObjectName, V
 
 
 def read_live_or_nothing(names: list[ObjectName], periods: Periods) -> dict:
-    """``buffer.read_live``, or {} (logged once) while Redis is unavailable."""
+    """``buffer.read_live``, or {} (logged once) while Redis is unavailable or slower
+    than DJINSIGHT_READ_TIMEOUT: the callers then show the database's figures."""
+    if read_outage.should_skip():
+        return {}
     try:
-        if outage.should_skip():
-            raise redis.ConnectionError("Redis marked down")
-        live = buffer.read_live(names, periods.days)
-        outage.succeeded()
+        live = buffer.read_live(names, periods.days, client=read_redis())
     except (redis.RedisError, OSError, ConfigurationError) as exc:
-        outage.failed(exc)
-        live = {}
+        read_outage.failed(exc)
+        return {}
+    read_outage.succeeded()
     return live
 
 

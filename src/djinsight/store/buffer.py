@@ -20,6 +20,7 @@ from typing import cast
 
 from djinsight.conf import settings
 from djinsight.exceptions import ObjectDeleted, ViewCapped
+from djinsight.rules import HUMAN
 from djinsight.store import scripts
 from djinsight.store.client import get_redis, scripts_for
 from djinsight.store.keys import (
@@ -47,6 +48,7 @@ class View:
     referrer: str = ""
     user_agent: str = ""
     ip: str = ""  # anonymised: the client's network, which the budgets are per
+    kind: str = HUMAN  # rules.VIEW_KINDS: who sent it (tracking/agents.py)
 
 
 def record_view(view: View, client=None) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from djinsight.conf import settings
+from djinsight.rules import HUMAN
 
 # Stats hash (Keys.stats), per object.
 STATS_FIRST = "f"  # first view, ms since the epoch
@@ -43,6 +44,11 @@ ENTRY_PATH = "path"
 ENTRY_REFERRER = "ref"
 ENTRY_USER_AGENT = "ua"
 ENTRY_IP = "ip"  # anonymised, or ""
+# Only in an automated view's entry: its kind (rules.SEARCH, AI or OTHER). Such an
+# entry has only ENTRY_OBJECT, ENTRY_KIND, ENTRY_DAY and ENTRY_TIME: record.lua
+# counted nothing for it, and the flush adds it to its bot summary only.
+ENTRY_KIND = "k"
+KIND_HUMAN = HUMAN  # record.lua's ARGV for a human view
 
 # Per object and local day (Keys.day_visitors, Keys.day_claimed): a HyperLogLog of the
 # day's visitors and how much of its estimate record.lua has given out as unique views.

@@ -26,6 +26,7 @@ from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
 
+import redis
 from redis.exceptions import NoScriptError, ResponseError
 
 from djinsight.conf import settings
@@ -61,6 +62,8 @@ BOUND = (
     "ENTRY_REFERRER",
     "ENTRY_USER_AGENT",
     "ENTRY_IP",
+    "ENTRY_KIND",
+    "KIND_HUMAN",
     "RECORD_DELETED",
     "DAY_VISITORS_TTL",
     "BUDGET_TTL",
@@ -145,21 +148,13 @@ FLAGS_PROBE = "#!lua flags=no-writes\nreturn 1"
 
 def reads_flags(client) -> bool:
     """Whether the server reads a script's flags from its ``#!lua`` line (Redis 7 and
-    later); older ones refuse the line. One EVAL, not retried (see run_pooled)."""
-    pool = client.connection_pool
-    conn = _connection(pool)
+    later); older ones refuse the line. One EVAL, sent like the record script's."""
     try:
-        conn.send_command("EVAL", FLAGS_PROBE, 0)
-        return conn.read_response() == 1
+        return send_once(client, "EVAL", FLAGS_PROBE, 0) == 1
     except ResponseError as exc:
         if "Error compiling script" in str(exc):
             return False
         raise
-    except BaseException:
-        conn.disconnect()
-        raise
-    finally:
-        pool.release(conn)
 
 
 def _connection(pool):
@@ -169,28 +164,72 @@ def _connection(pool):
         return pool.get_connection("EVALSHA")
 
 
+class Unreachable(redis.ConnectionError):
+    """Redis could not be reached on a new connection either: a command failed twice,
+    the second time on a new connection, or connecting timed out. (From
+    ``send_once``: before the command was sent, so it never ran.)"""
+
+
+class NotSent(Exception):
+    """An attempt failed before its command was written whole: Redis cannot have run it."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def run_pooled(client, script, keys: list, args: list):
     """One EVALSHA on a pooled connection, without redis-py's per-command layers.
 
     This is the beacon's hot path: redis-py's retry and metrics layers cost
-    about four times a bare round trip in client CPU. Stale pooled connections are
-    still replaced by the pool, idle ones health-checked; a failure is raised
-    as is and never retried, since a lost reply may hide a recorded view.
+    about four times a bare round trip in client CPU. On NOSCRIPT (Redis
+    restarted or flushed its scripts: nothing ran) the script is loaded and run.
     """
+    try:
+        return send_once(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+    except NoScriptError:
+        script.sha = client.script_load(script.script)
+        return send_once(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+def send_once(client, *command):
+    """Run ``command`` on a pooled connection; Redis runs it at most once.
+
+    The pool replaces a pooled connection the server closed before handing it
+    out (it checks each one), and health-checks idle ones. The command is sent
+    again, once, on a new connection only when the attempt failed before it was
+    written whole (connecting, or writing to a connection that died meanwhile):
+    Redis never runs a command it did not receive whole. Once written, a failure
+    (a lost reply) is raised as is and never repeated, since Redis may have run
+    it: a view would count twice. A timeout is not repeated either: it already
+    took DJINSIGHT_REDIS_TIMEOUT. ``Unreachable`` when it could not be sent.
+    """
+    try:
+        return _pooled(client, command)
+    except NotSent as first:
+        if isinstance(first.error, redis.TimeoutError):
+            raise Unreachable(str(first.error)) from first.error
+    try:
+        return _pooled(client, command)
+    except NotSent as second:
+        raise Unreachable(str(second.error)) from second.error
+
+
+def _pooled(client, command: tuple):
+    """Send ``command`` once and read its reply; NotSent if it never left whole."""
     pool = client.connection_pool
-    conn = _connection(pool)
-
-    def run():
-        conn.send_packed_command(conn.pack_command("EVALSHA", script.sha, len(keys), *keys, *args))
-        return conn.read_response()
-
+    try:
+        conn = _connection(pool)  # connects, or replaces a dead pooled connection, here
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        raise NotSent(exc) from exc
     try:
         try:
-            return run()
-        except NoScriptError:  # Redis restarted or flushed its scripts: nothing ran; load, run
-            script.sha = client.script_load(script.script)
-            return run()
-    except ResponseError:  # an error reply (a full Redis): read whole, the connection is fine
+            # On failure it disconnects, so a half-written command never completes.
+            conn.send_packed_command(conn.pack_command(*command))
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            raise NotSent(exc) from exc
+        return conn.read_response()
+    except ResponseError:  # an error reply (a full Redis, NOSCRIPT): the connection is fine
         raise
     except BaseException:
         conn.disconnect()
@@ -236,6 +275,7 @@ def record_call(view: View) -> tuple[list, list]:
         view.ip or "",
         day_key(view.day - timedelta(days=layout.STATS_DAYS)),
         settings.UNIQUE_EXACT_LIMIT,
+        view.kind,
         views_budget,
         visitors_budget,
     ]

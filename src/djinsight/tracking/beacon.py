@@ -31,10 +31,11 @@ from djinsight.exceptions import (
     ViewCapped,
 )
 from djinsight.http import answers_errors, read_json
+from djinsight.rules import HUMAN
 from djinsight.signals import view_recorded
 from djinsight.store import buffer
 from djinsight.store.client import full, out_of_memory, outage
-from djinsight.tracking import identity, proxies
+from djinsight.tracking import agents, identity, proxies
 from djinsight.tracking.origins import check_origin
 from djinsight.tracking.references import unsign
 
@@ -135,6 +136,7 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
     day = timezone.localdate(buffer.ms_to_datetime(ts))
     ip = identity.client_ip(request)
     network = identity.anonymise_ip(ip) or ""
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:500].replace("\x00", "")
     return buffer.View(
         name=name,
         visitor=identity.visitor_hash(request, day, ip, network),
@@ -142,8 +144,9 @@ def build_view(request: BeaconRequest, payload: dict) -> buffer.View:
         day=day,
         path=_text(payload, "url", 2000) or "",
         referrer=_text(payload, "referrer", 2000),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500].replace("\x00", ""),
+        user_agent=user_agent,
         ip=network,
+        kind=agents.classify(user_agent),
     )
 
 
@@ -154,6 +157,8 @@ def record(request: BeaconRequest) -> None:
     check_origin(request.META)
     view = build_view(request, parse_payload(request))
     if not settings.ENABLE_TRACKING or _do_not_track(request):
+        return
+    if view.kind != HUMAN and not settings.COUNT_BOTS:
         return
     if outage.should_skip():
         raise unavailable()
@@ -170,7 +175,7 @@ def record(request: BeaconRequest) -> None:
         raise _not_recorded(exc) from None
     outage.succeeded()
     full.recorded()
-    view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
+    view_recorded.send(sender=None, name=view.name, unique=unique, request=request, kind=view.kind)
 
 
 def _not_recorded(exc: Exception) -> Unavailable:

@@ -28,33 +28,44 @@
 -- ARGV[9] = anonymised IP, or ''
 -- ARGV[10] = oldest day kept in the stats hash, YYYYMMDD (older day fields are pruned)
 -- ARGV[11] = visitors per object and day given exact marks (DJINSIGHT_UNIQUE_EXACT_LIMIT)
--- ARGV[12] = views budget per network, object and minute, 0 for none (DJINSIGHT_RATE_LIMIT)
--- ARGV[13] = new-visitor budget per network and minute, 0 for none (DJINSIGHT_RATE_LIMIT)
+-- ARGV[12] = who sent the view: KIND_HUMAN, or an automated kind (search, ai, other),
+--            whose view is only appended to the stream, with ENTRY_KIND: no figure moves
+-- ARGV[13] = views budget per network, object and minute, 0 for none (DJINSIGHT_RATE_LIMIT);
+--            automated views count against it too
+-- ARGV[14] = new-visitor budget per network and minute, 0 for none (DJINSIGHT_RATE_LIMIT)
 -- Names from store/keys.py, bound by scripts.source:
 --   STATS_FIRST STATS_LAST STATS_DAY STATS_PRUNE_ABOVE PENDING_UNIQUE PENDING_DAY
 --   ENTRY_OBJECT ENTRY_VISITOR ENTRY_UNIQUE ENTRY_PENDING ENTRY_DAY ENTRY_TIME
---   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP RECORD_DELETED DAY_VISITORS_TTL
---   BUDGET_TTL RECORD_CAPPED CAPPED_VIEWS CAPPED_VISITORS CAPPED_TTL
+--   ENTRY_PATH ENTRY_REFERRER ENTRY_USER_AGENT ENTRY_IP ENTRY_KIND KIND_HUMAN
+--   RECORD_DELETED DAY_VISITORS_TTL BUDGET_TTL RECORD_CAPPED CAPPED_VIEWS CAPPED_VISITORS
+--   CAPPED_TTL
 -- Returns 1 if the view is unique, else 0: the visitor's first within ARGV[5] while the
 -- object has had fewer than ARGV[11] visitors that day; past that, one view per unit the
 -- day's HyperLogLog estimate rises (memory stays bounded whatever visitors clients invent);
 --   RECORD_DELETED, having written nothing, if the object's tombstone exists;
+--   0 for an automated view (ARGV[12] not KIND_HUMAN), having only appended it;
 --   RECORD_CAPPED if the view is past a budget: then only the budget counters and
 --   KEYS[13] were written. A new visitor is one without a unique mark for the object
 --   (only while the day is under ARGV[11] visitors; past it the views budget holds).
 
 if redis.call('EXISTS', KEYS[8]) == 1 then return RECORD_DELETED end
-local seen = redis.call('PFCOUNT', KEYS[9])
 -- the budgets, before any other write: a capped view leaves no other trace
 -- (inline, not local functions: no closures to allocate on every call)
 local capped = false
-local budget = tonumber(ARGV[12])
+local budget = tonumber(ARGV[13])
 if budget > 0 then
   local n = redis.call('INCR', KEYS[11])
   if n == 1 then redis.call('EXPIRE', KEYS[11], BUDGET_TTL) end
   if n > budget then capped = CAPPED_VIEWS end
 end
-budget = tonumber(ARGV[13])
+if not capped and ARGV[12] ~= KIND_HUMAN then
+  -- a bot's view: only what its summary needs (a flood of them stays small)
+  redis.call('XADD', KEYS[5], '*', ENTRY_OBJECT, ARGV[1], ENTRY_KIND, ARGV[12],
+    ENTRY_DAY, ARGV[4], ENTRY_TIME, ARGV[3])
+  return 0
+end
+local seen = redis.call('PFCOUNT', KEYS[9])
+budget = tonumber(ARGV[14])
 if not capped and budget > 0 and seen < tonumber(ARGV[11])
     and redis.call('EXISTS', KEYS[3]) == 0 then
   local n = redis.call('INCR', KEYS[12])
