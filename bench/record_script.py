@@ -120,6 +120,7 @@ def call(name: str, visitor: str, ts: int, day: str, prune: str = "20000101") ->
         "11.2.3.0",
         prune,
         EXACT_LIMIT,
+        "human",  # the view's kind (keys.KIND_HUMAN): a person's view
         *BUDGETS,
     ]
     return keys(name, visitor, day), args
