@@ -7,9 +7,11 @@
   reported on and shown.
 - ``object_pk``: an object id as text (from Redis, a URL, a report row) made
   into a model's primary key, or None when it cannot be one.
-- ``can_view_analytics``: who may read the analytics dashboard, exports and the
-  API with a session: an active staff user with ``djinsight.view_analytics``.
-  (The raw log and summary admins use Django's own per-model view permissions.)
+- ``can_view_analytics``: who may read the analytics dashboard, exports, the
+  API and the Wagtail surfaces with a session: an active user holding
+  ``djinsight.view_analytics`` (staff or not: Wagtail editors seldom are). The
+  Django admin's own pages still need ``is_staff``, as its login does. (The raw
+  log and summary admins use Django's own per-model view permissions.)
 
 The week rule has a SQL twin: ``TruncWeek`` (also Monday-based) where the
 database groups days into weeks (``pipeline/rollups.py``, ``reports/queries.py``).
@@ -58,10 +60,8 @@ def object_pk(model, value):
 
 
 def can_view_analytics(user) -> bool:
-    """Whether a (session) user may read dashboards, exports, logs and the API."""
-    return bool(
-        user is not None
-        and user.is_active
-        and user.is_staff
-        and user.has_perm(ANALYTICS_PERMISSION)
-    )
+    """Whether a (session) user may read dashboards, exports, logs and the API.
+
+    ``is_staff`` is not asked for: the permission is what grants it.
+    """
+    return bool(user is not None and user.is_active and user.has_perm(ANALYTICS_PERMISSION))
