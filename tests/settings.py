@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "taggit",
     "modelcluster",
     "djInsight",
+    "djinsight.contrib.wagtail",
     "tests.testapp",
 ]
 
