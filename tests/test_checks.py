@@ -30,6 +30,7 @@ def test_default_configuration_passes():
         ("DJINSIGHT_REDIS_EXPIRATION", 1.5, "djinsight.E006"),
         ("DJINSIGHT_BUFFER_SHARDS", 0, "djinsight.E008"),
         ("DJINSIGHT_REDIS_URL", "http://localhost", "djinsight.E011"),
+        ("DJINSIGHT_SKIP_EDITORS", "yes", "djinsight.E012"),
     ],
 )
 def test_bad_setting_reported_with_value(setting, value, code):

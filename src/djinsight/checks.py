@@ -44,6 +44,7 @@ RULES = [
     ),
     ("E009", "MAX_BODY_BYTES", _positive_int, "a positive number of bytes, such as 4096"),
     ("E010", "FLUSH_INTERVAL", _positive_int, "a positive number of seconds, such as 60"),
+    ("E012", "SKIP_EDITORS", lambda v: isinstance(v, bool), "True or False"),
 ]
 
 

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "IP_META_KEY": "REMOTE_ADDR",
     "MAX_BODY_BYTES": 4096,
     "FLUSH_INTERVAL": 60,
+    "SKIP_EDITORS": False,
 }
 
 
@@ -101,6 +102,10 @@ class Settings:
     @property
     def FLUSH_INTERVAL(self) -> int:
         return self._get("FLUSH_INTERVAL")
+
+    @property
+    def SKIP_EDITORS(self) -> bool:
+        return self._get("SKIP_EDITORS")
 
 
 settings = Settings()

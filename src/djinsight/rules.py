@@ -7,6 +7,8 @@
   reported on and shown.
 - ``object_pk``: an object id as text (from Redis, a URL, a report row) made
   into a model's primary key, or None when it cannot be one.
+- ``is_editor``: who ``DJINSIGHT_SKIP_EDITORS`` leaves uncounted: a logged-in
+  user who can reach an admin (staff, or Wagtail's ``wagtailadmin.access_admin``).
 - ``can_view_analytics``: who may read the analytics dashboard, exports, the
   API and the Wagtail surfaces with a session: an active user holding
   ``djinsight.view_analytics`` (staff or not: Wagtail editors seldom are). The
@@ -28,6 +30,7 @@ from django.apps import apps
 from django.db import models
 
 ANALYTICS_PERMISSION = "djinsight.view_analytics"
+WAGTAIL_ADMIN_PERMISSION = "wagtailadmin.access_admin"
 
 
 def week_start(day: date) -> date:
@@ -57,6 +60,16 @@ def object_pk(model, value):
         return model._meta.pk.to_python(value)
     except Exception:  # a custom key field may raise anything on a malformed id
         return None
+
+
+def is_editor(user) -> bool:
+    """A logged-in user who can reach the Django or the Wagtail admin."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_staff or user.has_perm(WAGTAIL_ADMIN_PERMISSION))
+    )
 
 
 def can_view_analytics(user) -> bool:

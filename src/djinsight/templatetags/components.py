@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from djinsight.conf import settings
+from djinsight.rules import is_editor
 from djinsight.stats.figures import Periods, ViewStats
 from djinsight.stats.formatting import format_moment
 from djinsight.stats.prefetch import is_tracked, once, stats_for
@@ -239,9 +240,23 @@ def page_analytics_widget(context, obj=None, period="week") -> str:
     )
 
 
+def counts_views(request) -> bool:
+    """False for a request whose views must not be counted.
+
+    Wagtail's previews (the editor's preview panel, "View draft", revision
+    previews) set ``request.is_preview``; with ``DJINSIGHT_SKIP_EDITORS``, so are
+    the views of logged-in editors (``rules.is_editor``).
+    """
+    if request is None:
+        return True
+    if getattr(request, "is_preview", False):
+        return False
+    return not (settings.SKIP_EDITORS and is_editor(getattr(request, "user", None)))
+
+
 def page_view_tracker(context, obj=None, async_load=True, debug=False) -> str:
     obj = find_object(context, obj)
-    if obj is None or not settings.ENABLE_TRACKING:
+    if obj is None or not settings.ENABLE_TRACKING or not counts_views(context.get("request")):
         return ""
     return script_tag(
         context,
