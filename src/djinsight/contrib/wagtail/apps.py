@@ -7,3 +7,8 @@ class DjinsightWagtailConfig(AppConfig):
     label = "djinsight_wagtail"
     verbose_name = _("djinsight for Wagtail")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from djinsight.contrib.wagtail import editor
+
+        editor.install()
