@@ -125,6 +125,22 @@ def get_stats(objects: Iterable, live: dict | None = None) -> dict[ObjectName, V
     return result
 
 
+def live_totals(objects: Iterable) -> dict[ObjectName, int]:
+    """All-time views of many objects, live: one Redis round trip and no SQL (the
+    stored figures are the instances' own columns). For listings that show one figure."""
+    objects = [o for o in objects if o is not None and o.pk is not None]
+    names = {ObjectName.of(o): o for o in objects}
+    live = read_live_or_nothing(list(names), Periods.current(), days=[])
+    totals = {}
+    for name, obj in names.items():
+        row, stored = live.get(name), getattr(obj, "total_views", 0) or 0
+        if row is None:
+            totals[name] = stored
+        else:  # a seeded counter holds everything; else it holds the views not flushed yet
+            totals[name] = row.total if row.seeded else stored + row.total
+    return totals
+
+
 def get_stats_and_days(
     objects: Iterable, days: list[date]
 ) -> tuple[dict[ObjectName, ViewStats], dict[ObjectName, dict[date, int]]]:
@@ -173,7 +189,7 @@ def read_live_or_nothing(
     try:
         if outage.should_skip():
             raise redis.ConnectionError("Redis marked down")
-        live = buffer.read_live(names, days or periods.days)
+        live = buffer.read_live(names, periods.days if days is None else days)
         outage.succeeded()
     except (redis.RedisError, OSError, ConfigurationError) as exc:
         outage.failed(exc)

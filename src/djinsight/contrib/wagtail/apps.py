@@ -9,6 +9,7 @@ class DjinsightWagtailConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from djinsight.contrib.wagtail import editor
+        from djinsight.contrib.wagtail import editor, explorer
 
         editor.install()
+        explorer.install()
