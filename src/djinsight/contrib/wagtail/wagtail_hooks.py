@@ -9,6 +9,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from djinsight.contrib.wagtail import urls
+from djinsight.contrib.wagtail.dashboard import MostViewedPagesPanel
 from djinsight.rules import ANALYTICS_PERMISSION, can_view_analytics
 
 
@@ -40,3 +41,9 @@ def register_page_views_report():
         icon_name="view",
         order=1250,
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_most_viewed_pages(request, panels):
+    if can_view_analytics(request.user):
+        panels.append(MostViewedPagesPanel())
