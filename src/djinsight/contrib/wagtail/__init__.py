@@ -10,7 +10,7 @@ from djinsight.exceptions import ImproperlyInstalled
 
 try:
     import wagtail  # noqa: F401
-except ImportError as exc:  # pragma: no cover - the test environments have Wagtail
+except ImportError as exc:
     raise ImproperlyInstalled(
         "djinsight.contrib.wagtail needs Wagtail: pip install 'djinsight[wagtail]'"
     ) from exc
