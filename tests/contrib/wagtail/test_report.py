@@ -67,16 +67,16 @@ def test_an_editor_holding_the_permission_sees_the_figures(client, analyst, site
     response = get(client, period="7")
     assert response.status_code == 200
     assert rows(response) == [
-        ["Post 0", "Blog page", "10", "4", "+100.0%", "/news-0/post-0/"],
-        ["News 0", "Blog page", "6", "6", "new", "/news-0/"],
-        ["About 0", "Blog page", "3", "3", "\u221250.0%", "/about-0/"],
-        ["Post 1", "Blog page", "2", "2", "new", "/news-0/post-1/"],
+        ["Post 0", "Blog page", "10", "4", "+100.0%", "/pages/news-0/post-0/"],
+        ["News 0", "Blog page", "6", "6", "new", "/pages/news-0/"],
+        ["About 0", "Blog page", "3", "3", "\u221250.0%", "/pages/about-0/"],
+        ["Post 1", "Blog page", "2", "2", "new", "/pages/news-0/post-1/"],
     ]
     soup = WagtailTestUtils.get_soup(response.content)
     first = soup.select_one("#listing-results tbody tr")
     edit = reverse("wagtailadmin_pages:edit", args=[site["post0"].pk])
     assert first.select_one("td.title a")["href"] == edit
-    assert first.select_one('a[target="_blank"]')["href"] == "/news-0/post-0/"
+    assert first.select_one('a[target="_blank"]')["href"] == "/pages/news-0/post-0/"
 
 
 def test_the_default_period_is_30_days_and_the_subtitle_says_which(client, analyst, site):
@@ -161,7 +161,7 @@ def test_csv_export(client, analyst, site):
         "Change (%)",
         "URL",
     ]
-    assert table[1] == ["Post 0", "Blog page", "10", "4", "5", "100.0", "/news-0/post-0/"]
+    assert table[1] == ["Post 0", "Blog page", "10", "4", "5", "100.0", "/pages/news-0/post-0/"]
     assert table[2][:6] == ["News 0", "Blog page", "6", "6", "0", ""]
     assert len(table) == 5
 
