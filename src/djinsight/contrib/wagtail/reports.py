@@ -69,7 +69,7 @@ class PageViewsFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Page
-        fields = ["content_type"]
+        fields: list[str] = []  # the declared filters, in their order
 
     def keep(self, queryset, name, value):
         return queryset  # read by PageViewsReportView.date_range, not a filter of pages
