@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from django.utils import timezone
@@ -54,6 +55,7 @@ def load_views(
     day_text = day_key(day)
     prune = day_key(day - timedelta(days=STATS_DAYS))
     expiration = settings.REDIS_EXPIRATION
+    exact_limit = settings.UNIQUE_EXACT_LIMIT
     objects = []
     for pk in pks:
         name = ObjectName(label, str(pk))
@@ -72,6 +74,8 @@ def load_views(
                     keys.pending,
                     keys.objects,
                     keys.deleted(name),
+                    keys.day_visitors(name, day_text),
+                    keys.day_claimed(name, day_text),
                 ],
             )
         )
@@ -103,6 +107,7 @@ def load_views(
             AGENTS[n % len(AGENTS)],
             f"10.{n // 65536 % 256}.{n // 256 % 256}.0",
             prune,
+            exact_limit,
         ]
         if i == 0:
             _check_same_as_record_call(name, script_keys, args)
@@ -115,6 +120,47 @@ def load_views(
     if len(pipe):
         pipe.execute()
     return {"views": views, "seconds": time.monotonic() - started, "fresh_visitors": fresh}
+
+
+def load_distinct_visitors(label: str, pk: int, visitors: int, pipeline: int = 2000) -> dict:
+    """One view each by ``visitors`` new visitors of one object today, as a client inventing
+    visitors (a new cookie or user agent per request) would send them.
+
+    The stream is emptied after each batch, so Redis keeps what outlives a flush (marks,
+    the day's visitor estimate) and not the buffered views. Keys and arguments are those of
+    ``scripts.record_call`` with the visitor swapped in (checked on the first view).
+    """
+    client = get_redis()
+    record = scripts_for(client).record
+    name = ObjectName(label, str(pk))
+    keys = keys_for(name)
+    now = timezone.now()
+    template = buffer.View(
+        name=name,
+        visitor="",
+        timestamp_ms=int(now.timestamp() * 1000),
+        day=timezone.localdate(now),
+        path=f"/items/{pk}/",
+        user_agent=AGENTS[0],
+    )
+    template_keys, template_args = scripts.record_call(template)
+    pipe = client.pipeline(transaction=False)
+    started = time.monotonic()
+    for i in range(visitors):
+        visitor = f"i{i:019x}"
+        script_keys, args = template_keys.copy(), template_args.copy()
+        script_keys[2], args[1] = keys.session(visitor, name), visitor
+        if i == 0 and (script_keys, args) != scripts.record_call(
+            replace(template, visitor=visitor)
+        ):
+            raise RuntimeError("bench/load.py is out of date with scripts.record_call")
+        record(keys=script_keys, args=args, client=pipe)
+        if len(pipe) >= pipeline:
+            pipe.delete(keys.stream)
+            pipe.execute()
+    pipe.delete(keys.stream)
+    pipe.execute()
+    return {"visitors": visitors, "seconds": time.monotonic() - started}
 
 
 def _check_same_as_record_call(name, script_keys, args) -> None:

@@ -1,16 +1,21 @@
 #!/usr/bin/env python
 """Redis-side cost of the record script: the current lua/record.lua against the one it replaced.
 
-    .venv/bin/python bench/record_script.py [--views 100000] [--rounds 3]
+    .venv/bin/python bench/record_script.py [--views 100000] [--rounds 3] [--against REV]
 
 Starts its own redis-server on a free loopback port (no persistence), sends
 the same pipelined workload through each script, alternating A B / B A, and
 reads the server's own time per call (``INFO commandstats``, EVALSHA
 usec_per_call), which does not depend on the client or on the network. Two
 workloads: steady state (every object's live counters seeded) and cold (none
-seeded, so views go to the pending hash). It also checks that both scripts leave
+seeded, so views go to the pending hash), plus a flood: one object, a new
+visitor every view, as a client inventing visitors sends (past
+DJINSIGHT_UNIQUE_EXACT_LIMIT the day's HyperLogLog decides). It also checks that both scripts leave
 the same keys and values behind for a sequence with repeat visitors, backdated
 timestamps, a seeded object and day fields old enough to prune.
+
+``--against REV`` compares with lua/record.lua at git revision REV instead
+(``--against main``: the cost of a change), and skips that check.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from tests.servers import free_port, redis_server_command  # noqa: E402
 
-from djinsight.store.scripts import source  # noqa: E402 - after the path is set
+from djinsight.store.scripts import bind, source  # noqa: E402 - after the path is set
 
 RECORD = source("record")  # store/lua/record.lua with its keys.py names bound, as Redis runs it
 
@@ -75,7 +80,10 @@ AGENT = (
 SHARDS = 4
 
 
-def keys(name: str, visitor: str) -> list[str]:
+EXACT_LIMIT = 1000  # DJINSIGHT_UNIQUE_EXACT_LIMIT's default
+
+
+def keys(name: str, visitor: str, day: str) -> list[str]:
     """The key layout of keys.Keys without a cluster hash tag (prefix 'b:')."""
     shard = hash(name) % SHARDS
     return [
@@ -86,6 +94,9 @@ def keys(name: str, visitor: str) -> list[str]:
         f"b:buffer:{shard}",
         f"b:pending:{shard}",
         f"b:objects:{shard}",
+        f"b:deleted:{name}",
+        f"b:hll:{name}:{day}",
+        f"b:hll_claimed:{name}:{day}",
     ]
 
 
@@ -101,8 +112,9 @@ def call(name: str, visitor: str, ts: int, day: str, prune: str = "20000101") ->
         AGENT,
         "11.2.3.0",
         prune,
+        EXACT_LIMIT,
     ]
-    return keys(name, visitor), args
+    return keys(name, visitor, day), args
 
 
 def workload(views: int, objects: int, seed: int = 1) -> list[tuple[list, list]]:
@@ -123,6 +135,12 @@ def workload(views: int, objects: int, seed: int = 1) -> list[tuple[list, list]]
             del recent[:-1000]
         calls.append(call(name, visitor, now + i, "20250601"))
     return calls
+
+
+def flood(views: int) -> list[tuple[list, list]]:
+    """Views of one object, each by a new visitor."""
+    now = int(time.time() * 1000)
+    return [call("benchapp.item:1", f"f{i:019x}", now + i, "20250601") for i in range(views)]
 
 
 def run(client: redis.Redis, script: str, calls: list, seeded: int) -> tuple[float, float]:
@@ -194,6 +212,9 @@ def same_state(client: redis.Redis) -> tuple[bool, dict]:
             n for n, _ in s1[key]
         ] == [n for n, _ in s2[key]]:
             del diff[key]
+    # Another: the day's visitors, kept since (a HyperLogLog per object and day).
+    for key in [k for k in diff if k.startswith(b"b:hll:") and diff[k][0] is None]:
+        del diff[key]
     return r1 == r2 and not diff, diff
 
 
@@ -204,7 +225,21 @@ def main() -> int:
     parser.add_argument("--views", type=int, default=100_000)
     parser.add_argument("--objects", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--against", metavar="REV", help="baseline: lua/record.lua at this git revision"
+    )
     ns = parser.parse_args()
+    baseline = BASELINE
+    if ns.against:
+        baseline = bind(
+            subprocess.run(
+                ["git", "show", f"{ns.against}:src/djinsight/store/lua/record.lua"],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
     port = free_port()
     server = subprocess.Popen(redis_server_command(port), stdout=subprocess.DEVNULL)
     try:
@@ -215,21 +250,29 @@ def main() -> int:
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
-        equal, diff = same_state(client)
-        print(
-            "same keys and values after the check sequence "
-            f"(objects index scores = last view): {equal}"
-        )
-        for key, (before, after) in sorted(diff.items()):
-            print(f"  {key}: baseline {before!r}\n  {' ' * len(key)}  current  {after!r}")
+        if ns.against:
+            print(f"baseline: lua/record.lua at {ns.against} (state check skipped)")
+        else:
+            equal, diff = same_state(client)
+            print(
+                "same keys and values after the check sequence "
+                f"(objects index scores = last view): {equal}"
+            )
+            for key, (before, after) in sorted(diff.items()):
+                print(f"  {key}: baseline {before!r}\n  {' ' * len(key)}  current  {after!r}")
         calls = workload(ns.views, ns.objects)
-        for label, seeded in (("steady state (seeded)", ns.objects), ("cold (unseeded)", 0)):
+        workloads = [
+            ("steady state (seeded)", calls, ns.objects),
+            ("cold (unseeded)", calls, 0),
+            ("flood (one object)", flood(ns.views), 0),
+        ]
+        for label, views, seeded in workloads:
             times: dict[str, list[float]] = {"baseline": [], "current": []}
             commands = {}
             for r in range(ns.rounds):
-                order = [("baseline", BASELINE), ("current", RECORD)]
+                order = [("baseline", baseline), ("current", RECORD)]
                 for name, script in order if r % 2 == 0 else order[::-1]:
-                    usec, commands[name] = run(client, script, calls, seeded)
+                    usec, commands[name] = run(client, script, views, seeded)
                     times[name].append(usec)
             base, cur = statistics.median(times["baseline"]), statistics.median(times["current"])
             print(

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """djinsight benchmarks: one command, ratios to a baseline measured in the same run.
 
-    make bench                      # full scale (about 6-8 minutes on 2 cores)
+    make bench                      # full scale (about 8-10 minutes on 2 cores)
     make bench BENCH_ARGS=--quick   # CI scale (under 2 minutes)
+    make bench BENCH_ARGS="--only durability"   # Redis crashes (bench/durability.py, ~2 min)
 
 Starts its own redis-server and gunicorn on 127.0.0.1 and its own PostgreSQL
 database (dropped and recreated each run), runs baseline and contender
@@ -600,6 +601,43 @@ def bench_flush(ns, procs: Processes, redis_state: dict, results: dict) -> None:
     get_redis().close()
 
 
+def bench_visitors(ns, results: dict) -> None:
+    """Redis memory that distinct visitors of one object leave for the day, stream aside.
+
+    A mark each (DJINSIGHT_UNIQUE_EXACT_LIMIT above the visitors: the behaviour before
+    the limit existed) against the default limit, in the same run on the same server.
+    """
+    from django.test import override_settings
+
+    from bench.load import load_distinct_visitors
+    from djinsight.conf import settings
+    from djinsight.store.client import get_redis, reset_clients
+
+    n = ns.visitors
+    results["visitors"] = {"visitors": n}
+    for tag, limit in (("marks_for_all", n + 1), ("default_limit", settings.UNIQUE_EXACT_LIMIT)):
+        log(f"visitors: {n:,} new visitors of one object, DJINSIGHT_UNIQUE_EXACT_LIMIT={limit:,}")
+        reset_clients()
+        client = get_redis()
+        client.flushall()  # our own throwaway redis-server
+        # Redis 7 allocates a ~24 KB latency histogram per command at its first use:
+        # both of the script's paths run once on another object before measuring.
+        with override_settings(DJINSIGHT_UNIQUE_EXACT_LIMIT=1):
+            load_distinct_visitors("benchapp.item", 2, 2)
+        before = client.info("memory")["used_memory"]
+        with override_settings(DJINSIGHT_UNIQUE_EXACT_LIMIT=limit):
+            loaded = load_distinct_visitors("benchapp.item", 1, n)
+            reset_clients()  # closes the loader's connection and its server-side buffers
+            after = get_redis().info("memory")["used_memory"]
+        results["visitors"][tag] = {
+            "limit": limit,
+            "bytes": after - before,
+            "views_per_s": n / loaded["seconds"],
+        }
+        log(f"  {after - before:,} B in Redis ({n / loaded['seconds']:,.0f} views/s loaded)")
+    reset_clients()
+
+
 def bench_dashboard(ns, results: dict) -> None:
     """bench/dashboard_queries.py in its own process and database."""
     log(
@@ -630,6 +668,24 @@ def bench_dashboard(ns, results: dict) -> None:
     results["dashboard"] = json.loads(out_file.read_text())
     for name, q in results["dashboard"]["queries"].items():
         log(f"  {name}: p50 {q['p50_ms']:.1f} ms, p95 {q['p95_ms']:.1f} ms")
+
+
+def bench_durability(ns, results: dict) -> None:
+    """bench/durability.py in its own process and database."""
+    log("durability: Redis crashed under load for each persistence setting, then flushed")
+    out_file = WORK / "durability.json"
+    env = dict(os.environ, BENCH_DB_NAME="djinsight_bench_durability")
+    command = [PY, str(BENCH / "durability.py"), "--json", str(out_file)]
+    if ns.quick:
+        command += ["--seconds", "3"]
+    out = subprocess.run(  # noqa: S603 - our own script
+        command, env=env, capture_output=True, text=True, check=False, timeout=1800
+    )
+    if out.returncode:
+        raise RuntimeError(f"durability benchmark failed:\n{out.stdout}\n{out.stderr}")
+    results["durability"] = json.loads(out_file.read_text())
+    for line in results["durability"]["table"].splitlines():
+        log(f"  {line}")
 
 
 def run_flushers(ns, env: dict, tag: str) -> dict:
@@ -881,7 +937,7 @@ def table(results: dict, ns) -> str:
                 "",
             ),
             (
-                "Redis memory per tracked object (counters, stats hash)",
+                "Redis memory per tracked object (counters, stats hash, day's visitors)",
                 "",
                 f"{r['bytes_per_object']:.0f} B",
                 "",
@@ -889,6 +945,20 @@ def table(results: dict, ns) -> str:
                 "",
             ),
         ]
+    v = results.get("visitors")
+    if v:
+        old, new = v["marks_for_all"], v["default_limit"]
+        rows.append(
+            (
+                f"Redis bytes per {v['visitors']:,} distinct visitors of one object a day "
+                f"(a mark each / UNIQUE_EXACT_LIMIT={new['limit']:,})",
+                f"{old['bytes']:,}",
+                f"{new['bytes']:,}",
+                f"{new['bytes'] / old['bytes']:.4f}x",
+                "bounded",
+                goal(new["bytes"] < new["limit"] * 200 + 128 * 1024),
+            )
+        )
     dash = results.get("dashboard")
     if dash:
         scale = f"{dash['logs']:,} logs / {dash['summaries']:,} summaries"
@@ -918,6 +988,24 @@ def table(results: dict, ns) -> str:
             )
     else:
         rows.append(("Dashboard queries", "", "skipped", "", "p95 < 100 ms", "not measured"))
+    crashes = results.get("durability", {}).get("rows", [])
+    for r in crashes:
+        always = r["policy"] == "always"
+        rows.append(
+            (
+                f"Redis crash ({r['label']}, {r['crash']}): views lost",
+                f"{r['answered']:,} answered 204",
+                f"{r['lost']:,} lost ({r['lost_pct']:.1f}%)",
+                "",
+                "0" if always else "",
+                goal(r["lost"] == 0) if always else "",
+            )
+        )
+    if crashes:
+        exact = all(r["after_restart"]["exact"] and r["consistent"] for r in crashes)
+        rows.append(
+            ("Redis crash: views after the restart, flushed", "", "", "", "exact", goal(exact))
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
@@ -961,7 +1049,14 @@ def main() -> int:
         "--flushers", type=int, default=2, help="flush processes at once (default 2, one per core)"
     )
     parser.add_argument(
-        "--only", default="record,live,flush,dashboard", help="comma-separated sections"
+        "--visitors",
+        type=int,
+        help="distinct visitors of one object for the memory figure (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--only",
+        default="record,live,flush,visitors,dashboard",
+        help="comma-separated sections: record, live, flush, visitors, dashboard, durability",
     )
     parser.add_argument(
         "--logs", type=int, help="raw log rows for the dashboard queries (default 10,000,000)"
@@ -980,6 +1075,7 @@ def main() -> int:
     ns.views = ns.views or (100_000 if ns.quick else 1_000_000)
     ns.objects = ns.objects or (1_000 if ns.quick else 10_000)
     ns.record_objects = min(1000, ns.objects)
+    ns.visitors = ns.visitors or (100_000 if ns.quick else 1_000_000)
     ns.logs = ns.logs or (1_000_000 if ns.quick else 10_000_000)
     ns.summaries = ns.summaries or (100_000 if ns.quick else 1_000_000)
     ns.max_load_seconds = ns.load_budget or (60 if ns.quick else 240)
@@ -1014,6 +1110,7 @@ def main() -> int:
             "flushers": ns.flushers,
             "logs": ns.logs,
             "summaries": ns.summaries,
+            "visitors": ns.visitors,
         },
     }
     log(f"machine: {results['machine']}")
@@ -1032,8 +1129,12 @@ def main() -> int:
             procs.stop(gunicorn)
         if "flush" in sections:
             bench_flush(ns, procs, redis_state, results)
+        if "visitors" in sections:
+            bench_visitors(ns, results)
         if "dashboard" in sections:
             bench_dashboard(ns, results)
+        if "durability" in sections:
+            bench_durability(ns, results)
     finally:
         procs.stop_all()
         if not ns.keep_db:

@@ -8,6 +8,8 @@ need=""
 [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need="$need fonts-noto-color-emoji"
 [ -e /usr/include/mariadb/mysql.h ] || [ -e /usr/include/mysql/mysql.h ] || need="$need libmariadb-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+# tests/fsync_log.c: the Redis power-loss simulation (tests/redis_crash.py)
+command -v cc >/dev/null 2>&1 || need="$need gcc"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing:$need"

@@ -10,7 +10,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from djinsight.store.client import get_redis, reset_clients
+from djinsight.store.client import get_redis, outage, read_outage, reset_clients
 from djinsight.tracking.references import sign
 from tests.servers import free_port, redis_server_command
 
@@ -20,12 +20,20 @@ FIGURES: list[str] = []
 
 @pytest.fixture(autouse=True)
 def clean_redis():
-    """Every test starts and ends with no keys under this run's prefix."""
+    """Every test starts and ends with no keys under this run's prefix, and with no
+    Redis failure remembered."""
     reset_clients()
+    _forget_failures()
     _delete_prefixed()
     yield
     reset_clients()
+    _forget_failures()
     _delete_prefixed()
+
+
+def _forget_failures():
+    outage.reset()
+    read_outage.reset()
 
 
 def _delete_prefixed():

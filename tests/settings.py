@@ -2,13 +2,16 @@
 
 DJINSIGHT_TEST_DB: sqlite (default), postgresql or mysql.
 DJINSIGHT_TEST_POSTGRES / DJINSIGHT_TEST_MYSQL: host:port (defaults 127.0.0.1:5432 / :3306).
-DJINSIGHT_TEST_REDIS: Redis URL (default redis://127.0.0.1:6379/15).
+DJINSIGHT_TEST_REDIS: djinsight's Redis URL (default redis://127.0.0.1:6379/15).
+DJINSIGHT_TEST_BROKER: the Celery broker's (default: the same server, the next database).
 """
 
 import os
 
 SECRET_KEY = "djinsight-tests-not-secret"
 DEBUG = False
+# Servers the tests start (gunicorn) name the hosts they answer for.
+ALLOWED_HOSTS = [host for host in os.environ.get("DJINSIGHT_TEST_HOSTS", "").split(",") if host]
 USE_TZ = True
 TIME_ZONE = "Europe/Warsaw"
 
@@ -64,13 +67,9 @@ else:
     }
 
 REDIS_URL = os.environ.get("DJINSIGHT_TEST_REDIS", "redis://127.0.0.1:6379/15")
-CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-    }
-}
+# djinsight has its Redis database to itself, as docs/settings.md advises (checks W002, W003).
+DJINSIGHT_REDIS_URL = REDIS_URL
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Each test run gets its own key space, so runs on several databases can share one Redis.
 DJINSIGHT_REDIS_KEY_PREFIX = os.environ.get("DJINSIGHT_TEST_PREFIX", f"djt{os.getpid()}:")
 DJINSIGHT_REDIS_TIMEOUT = 2
@@ -125,7 +124,16 @@ TEMPLATES = [
     }
 ]
 
-CELERY_BROKER_URL = os.environ.get("DJINSIGHT_TEST_BROKER", REDIS_URL)
+
+def next_database(url: str) -> str:
+    """``url``'s server, the next database number (15 -> 0), as the demo's settings do."""
+    server, _, db = url.rstrip("/").rpartition("/")
+    if not db.isdigit():  # no database number: db 0
+        server, db = url.rstrip("/"), "0"
+    return f"{server}/{(int(db) + 1) % 16}"
+
+
+CELERY_BROKER_URL = os.environ.get("DJINSIGHT_TEST_BROKER", next_database(REDIS_URL))
 CELERY_TASK_ALWAYS_EAGER = False
 LOGGING = {
     "version": 1,

@@ -3,6 +3,8 @@
 run_demo.py sets the environment: where the data lives (DJINSIGHT_DEMO_DIR),
 which Redis to use (DJINSIGHT_REDIS_URL) and the key prefix that keeps the
 demo's keys, Celery's included, apart from anything else in that Redis.
+djinsight has that Redis database to itself; the cache and the Celery broker
+use the next database number of the same server (docs/settings.md, "Redis").
 """
 
 import os
@@ -99,18 +101,30 @@ MEDIA_ROOT = DATA_DIR / "media"
 REDIS_URL = os.environ.get("DJINSIGHT_REDIS_URL", "redis://127.0.0.1:6379/0")
 KEY_PREFIX = os.environ.get("DJINSIGHT_DEMO_PREFIX", "djinsight:")
 
+
+def next_database(url: str) -> str:
+    """``url``'s server, the next database number (15 -> 0)."""
+    server, _, db = url.rstrip("/").rpartition("/")
+    if not db.isdigit():  # no database number: db 0
+        server, db = url.rstrip("/"), "0"
+    return f"{server}/{(int(db) + 1) % 16}"
+
+
+# The cache's and the broker's Redis: not djinsight's database (checks W002, W003).
+SHARED_REDIS_URL = next_database(REDIS_URL)
+
 # Redis Configuration (required)
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": SHARED_REDIS_URL,
         "KEY_PREFIX": KEY_PREFIX + "cache",
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
     }
 }
 
 # Celery Configuration (required for background processing)
-CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_URL = SHARED_REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": KEY_PREFIX + "celery:"}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.template.response import TemplateResponse
@@ -21,7 +22,21 @@ from djinsight.rules import can_view_analytics, object_pk
 HOURS = [f"{h:02d}" for h in range(24)]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ChangeListGuard(admin.ModelAdmin):
+    """A change list whose bad filters are Django's usual "invalid lookup" answer
+    (a redirect with ``?e=1``), never a 500: a NUL in any parameter (the database
+    refuses it), a date hierarchy at the calendar's edge (9999, or past it)."""
+
+    def get_changelist_instance(self, request):
+        if any("\x00" in key + value for key, values in request.GET.lists() for value in values):
+            raise IncorrectLookupParameters("a parameter holds a NUL character")
+        try:
+            return super().get_changelist_instance(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class ReadOnlyAdmin(ChangeListGuard):
     """Figures are written by the flush only: nothing to add, change or delete here."""
 
     show_full_result_count = False  # no COUNT(*) over the whole log table on each page
@@ -164,7 +179,7 @@ class FlushLedgerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ChangeListGuard):
     list_display = ("name", "prefix", "is_active", "created_at", "last_used_at")
     list_filter = ("is_active",)
     search_fields = ("name", "prefix")

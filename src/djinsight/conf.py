@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "IP_META_KEY": "REMOTE_ADDR",
     "MAX_BODY_BYTES": 4096,
     "FLUSH_INTERVAL": 60,
+    "UNIQUE_EXACT_LIMIT": 1000,
+    "READ_TIMEOUT": 0.25,
     "SKIP_EDITORS": False,
 }
 
@@ -102,6 +104,14 @@ class Settings:
     @property
     def FLUSH_INTERVAL(self) -> int:
         return self._get("FLUSH_INTERVAL")
+
+    @property
+    def UNIQUE_EXACT_LIMIT(self) -> int:
+        return self._get("UNIQUE_EXACT_LIMIT")
+
+    @property
+    def READ_TIMEOUT(self) -> float:
+        return self._get("READ_TIMEOUT")
 
     @property
     def SKIP_EDITORS(self) -> bool:

@@ -7,6 +7,9 @@
   reported on and shown.
 - ``object_pk``: an object id as text (from Redis, a URL, a report row) made
   into a model's primary key, or None when it cannot be one.
+- ``whole_number``: what a whole number in a request looks like: ASCII digits
+  only (``int()`` also takes ``'٣'``, ``' 3'``, ``'3_0'``; ``str.isdigit()``
+  takes ``'²'``, which ``int()`` refuses).
 - ``is_editor``: who ``DJINSIGHT_SKIP_EDITORS`` leaves uncounted: a logged-in
   user who can reach an admin (staff, or Wagtail's ``wagtailadmin.access_admin``).
 - ``can_view_analytics``: who may read the analytics dashboard, exports, the
@@ -24,13 +27,16 @@ use it.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from django.apps import apps
 from django.db import models
 
 ANALYTICS_PERMISSION = "djinsight.view_analytics"
-WAGTAIL_ADMIN_PERMISSION = "wagtailadmin.access_admin"
+# Longer numbers are refused before int() sees them: no id or parameter needs more.
+MAX_DIGITS = 20
+_DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 
 
 def week_start(day: date) -> date:
@@ -54,8 +60,26 @@ def tracked_model(label: str) -> type[models.Model] | None:
     return model if is_tracked_model(model) else None
 
 
+def whole_number(text: object) -> int | None:
+    """``text`` as an int when it is 1 to MAX_DIGITS ASCII digits, else None."""
+    if not isinstance(text, str) or not _DIGITS.fullmatch(text):
+        return None
+    return int(text)
+
+
 def object_pk(model, value):
-    """``value`` as ``model``'s primary key (``to_python``), or None if it cannot be one."""
+    """``value`` as ``model``'s primary key (``to_python``), or None if it cannot be one.
+
+    Text that no database could compare (a NUL) is None, and so is an integer key
+    written any other way than ASCII digits.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            return None
+        if isinstance(model._meta.pk, models.IntegerField) and (
+            whole_number(value.removeprefix("-")) is None
+        ):
+            return None
     try:
         return model._meta.pk.to_python(value)
     except Exception:  # a custom key field may raise anything on a malformed id

@@ -29,6 +29,8 @@ def header_problems(text: str) -> list[str]:
     the keys.py names under ``-- Names from store/keys.py``; a ``-- Returns`` line.
     """
     lines = text.splitlines()
+    if lines and lines[0].startswith("#!lua"):  # the script's flags, not its contract
+        lines = lines[1:]
     start = next(i for i, line in enumerate(lines) if not line.startswith("--"))
     header = lines[:start]
     code = "\n".join(re.sub(r"--.*", "", line) for line in lines[start:])
@@ -100,16 +102,16 @@ def _drop_line(text: str, startswith: str) -> str:
 @pytest.mark.parametrize(
     ("name", "doctor", "problem"),
     [
-        ("record", lambda t: _drop_line(t, "-- ARGV[10] ="), "ARGV[10] used, not documented"),
+        ("record", lambda t: _drop_line(t, "-- ARGV[11] ="), "ARGV[11] used, not documented"),
         (
             "record",
-            lambda t: t.replace("-- ARGV[10] =", "-- ARGV[11] = spare\n-- ARGV[10] =", 1),
+            lambda t: t.replace("-- ARGV[11] =", "-- ARGV[12] = spare\n-- ARGV[11] =", 1),
             "ARGV: documented",
         ),
         (
             "record",
-            lambda t: t.replace("-- ARGV[10] =", "-- ARGV[10] = x\n-- ARGV[11] =", 1),
-            "ARGV[11] documented, never used",
+            lambda t: t.replace("-- ARGV[11] =", "-- ARGV[11] = x\n-- ARGV[12] =", 1),
+            "ARGV[12] documented, never used",
         ),
         ("read", lambda t: _drop_line(t, "-- KEYS[1+] ="), "KEYS indexed by a variable"),
         ("trim", lambda t: t.replace("ARGV[3])", "ARGV[4])"), "ARGV[3] documented, never used"),
@@ -238,3 +240,30 @@ def test_scripts_flushed_by_redis_are_reloaded_on_every_path(own_redis):
         assert buffer.trim(shard_of(name), last.decode()) is True
         assert server.xlen(stream) == 0
         assert buffer.read_live([name], [today])[name].total == 0  # pending taken back
+
+
+FLAGS = {"record": "#!lua", "trim": "#!lua flags=allow-oom", "read": "#!lua flags=no-writes"}
+
+
+@pytest.mark.parametrize("name", scripts.NAMES)
+def test_each_script_declares_its_redis_flags_on_the_first_line(name):
+    """Redis reads flags from the first line only: the bound names must come after it."""
+    assert scripts.lua_file(name).splitlines()[0] == FLAGS[name]
+    assert scripts.source(name).splitlines()[0] == FLAGS[name]
+    assert scripts.source(name).splitlines()[1].startswith("local ")
+
+
+@pytest.mark.parametrize("name", scripts.NAMES)
+def test_servers_older_than_redis_7_get_each_script_with_a_blank_flags_line(name, redis_client):
+    legacy = scripts.source(name, flags=False)
+    assert legacy.splitlines()[0] == ""
+    assert legacy.splitlines()[1:] == scripts.source(name).splitlines()[1:]
+    redis_client.script_load(legacy)  # compiles, on Redis 7 too
+
+
+def test_the_server_is_asked_once_whether_it_reads_flags(redis_client):
+    assert scripts.reads_flags(redis_client) is True
+    found = scripts_for(redis_client)
+    assert found.trim.script == scripts.source("trim", flags=True)
+    legacy = scripts.Scripts(redis_client, flags=False)
+    assert legacy.trim.script == scripts.source("trim", flags=False)

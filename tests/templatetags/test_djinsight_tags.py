@@ -11,7 +11,7 @@ from django.utils import timezone
 from djinsight.models import PageViewSummary
 from djinsight.pipeline import flush
 from djinsight.stats.formatting import format_view_count
-from djinsight.store.client import get_redis, outage, reset_clients
+from djinsight.store.client import get_redis, outage, read_redis, reset_clients
 from tests.conftest import FIGURES, ROOT, beacon, visitor
 from tests.testapp.models import Article, Product
 
@@ -39,11 +39,15 @@ def article():
 
 
 class RoundTrips:
-    """Counts commands sent to the real Redis server by djinsight's client."""
+    """Counts commands sent to the real Redis server by djinsight's clients (the
+    shared one and the live reads' one)."""
 
     def __init__(self, monkeypatch):
         self.count = 0
-        client = get_redis()
+        for client in (get_redis(), read_redis()):
+            self._watch(monkeypatch, client)
+
+    def _watch(self, monkeypatch, client):
         original = client.execute_command
 
         def counting(*args, **kwargs):

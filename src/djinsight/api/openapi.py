@@ -4,32 +4,37 @@ from __future__ import annotations
 
 from djinsight import __version__
 
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    """A query parameter; sent empty, it means the same as left out."""
+    found = {"name": name, "in": "query", "schema": schema, "allowEmptyValue": True}
+    if description:
+        found["description"] = description
+    return found
+
+
 _RANGE = [
-    {
-        "name": "period",
-        "in": "query",
-        "description": "Last N days, today included (1–3660). Wins over since/until.",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 3660},
-    },
-    {
-        "name": "since",
-        "in": "query",
-        "description": "First day (YYYY-MM-DD, site time zone).",
-        "schema": {"type": "string", "format": "date"},
-    },
-    {
-        "name": "until",
-        "in": "query",
-        "description": "Last day, included (YYYY-MM-DD). Defaults to today.",
-        "schema": {"type": "string", "format": "date"},
-    },
+    _query(
+        "period",
+        {"type": "integer", "minimum": 1, "maximum": 3660},
+        "Last N days, today included (1–3660). Wins over since/until.",
+    ),
+    _query(
+        "since",
+        {"type": "string", "format": "date"},
+        "First day (YYYY-MM-DD, site time zone, 1900 or later).",
+    ),
+    _query(
+        "until",
+        {"type": "string", "format": "date"},
+        "Last day, included (YYYY-MM-DD). Defaults to today; a later day means today.",
+    ),
 ]
-_CT = {
-    "name": "content_type",
-    "in": "query",
-    "description": "A tracked model as app_label.model.",
-    "schema": {"type": "string", "example": "blog.article"},
-}
+_CT = _query(
+    "content_type",
+    {"type": "string", "example": "blog.article"},
+    "A tracked model as app_label.model.",
+)
 _ERRORS = {
     "400": {"$ref": "#/components/responses/BadRequest"},
     "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -37,13 +42,22 @@ _ERRORS = {
 }
 
 
-def _get(summary: str, params: list, response: dict, extra_errors: dict | None = None) -> dict:
+def _get(
+    summary: str,
+    params: list,
+    response: dict,
+    extra_errors: dict | None = None,
+    media_types: tuple[str, ...] = ("application/json",),
+) -> dict:
     return {
         "get": {
             "summary": summary,
             "parameters": params,
             "responses": {
-                "200": {"description": "OK", "content": {"application/json": {"schema": response}}},
+                "200": {
+                    "description": "OK",
+                    "content": {media_type: {"schema": response} for media_type in media_types},
+                },
                 **_ERRORS,
                 **(extra_errors or {}),
             },
@@ -53,6 +67,16 @@ def _get(summary: str, params: list, response: dict, extra_errors: dict | None =
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(**properties: dict) -> dict:
+    """A JSON object that always has every one of ``properties`` (a null where noted)."""
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_NULLABLE_STR = {"type": "string", "nullable": True}
 
 
 def schema(base: str = "/djinsight/api/") -> dict:
@@ -87,100 +111,73 @@ def schema(base: str = "/djinsight/api/") -> dict:
                 [
                     *_RANGE,
                     _CT,
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
-                    },
-                    {
-                        "name": "page",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "default": 1},
-                    },
+                    _query(
+                        "limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}
+                    ),
+                    _query(
+                        "page", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1}
+                    ),
                 ],
-                {
-                    "type": "object",
-                    "properties": {
-                        "range": _ref("Range"),
-                        "count": {"type": "integer"},
-                        "page": {"type": "integer"},
-                        "pages": {"type": "integer"},
-                        "next": {"type": "string", "nullable": True},
-                        "previous": {"type": "string", "nullable": True},
-                        "results": {"type": "array", "items": _ref("ContentRow")},
-                    },
-                },
+                _object(
+                    range=_ref("Range"),
+                    count=_INT,
+                    page=_INT,
+                    pages=_INT,
+                    next=_NULLABLE_STR,
+                    previous=_NULLABLE_STR,
+                    results={"type": "array", "items": _ref("ContentRow")},
+                ),
             ),
             "/timeseries/": _get(
                 "Views per day, week (from Monday) or month",
                 [
                     *_RANGE,
                     _CT,
-                    {
-                        "name": "object_id",
-                        "in": "query",
-                        "description": "Needs content_type.",
-                        "schema": {"type": "string"},
-                    },
-                    {
-                        "name": "granularity",
-                        "in": "query",
-                        "schema": {
-                            "type": "string",
-                            "enum": ["day", "week", "month"],
-                            "default": "day",
-                        },
-                    },
+                    _query("object_id", {"type": "string"}, "Needs content_type."),
+                    _query(
+                        "granularity",
+                        {"type": "string", "enum": ["day", "week", "month"], "default": "day"},
+                    ),
                 ],
-                {
-                    "type": "object",
-                    "properties": {
-                        "range": _ref("Range"),
-                        "granularity": {"type": "string"},
-                        "results": {"type": "array", "items": _ref("Point")},
-                    },
-                },
+                _object(
+                    range=_ref("Range"),
+                    granularity={"type": "string", "enum": ["day", "week", "month"]},
+                    content_type=_NULLABLE_STR,
+                    object_id=_NULLABLE_STR,
+                    results={"type": "array", "items": _ref("Point")},
+                ),
             ),
             "/summary/": _get(
                 "Site totals against the previous period, and per content type",
                 _RANGE,
-                {
-                    "type": "object",
-                    "properties": {
-                        "range": _ref("Range"),
-                        "previous_range": _ref("Range"),
-                        "views": {"type": "integer"},
-                        "unique_visitors": {"type": "integer"},
-                        "returning_views": {"type": "integer"},
-                        "views_per_visitor": {"type": "number"},
-                        "content_types": {"type": "array", "items": {"type": "object"}},
-                    },
-                },
+                _object(
+                    range=_ref("Range"),
+                    previous_range=_ref("Range"),
+                    views=_INT,
+                    unique_visitors=_INT,
+                    returning_views=_INT,
+                    views_per_visitor={"type": "number"},
+                    previous=_object(
+                        views=_INT, unique_visitors=_INT, views_per_visitor={"type": "number"}
+                    ),
+                    change=_object(views=number, unique_visitors=number),
+                    content_types={"type": "array", "items": _ref("TypeRow")},
+                ),
             ),
             "/export/": _get(
                 "CSV or NDJSON of daily summaries or raw logs, streamed",
                 [
                     *_RANGE,
-                    {
-                        "name": "format",
-                        "in": "query",
-                        "schema": {
-                            "type": "string",
-                            "enum": ["csv", "ndjson"],
-                            "default": "ndjson",
-                        },
-                    },
-                    {
-                        "name": "kind",
-                        "in": "query",
-                        "schema": {
-                            "type": "string",
-                            "enum": ["summaries", "logs"],
-                            "default": "summaries",
-                        },
-                    },
+                    _query(
+                        "format", {"type": "string", "enum": ["csv", "ndjson"], "default": "ndjson"}
+                    ),
+                    _query(
+                        "kind",
+                        {"type": "string", "enum": ["summaries", "logs"], "default": "summaries"},
+                    ),
                 ],
                 {"type": "string"},
+                media_types=("text/csv", "application/x-ndjson"),
             ),
         },
         "components": {
@@ -198,71 +195,49 @@ def schema(base: str = "/djinsight/api/") -> dict:
                 },
             },
             "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                            },
-                        }
-                    },
-                },
-                "Range": {
-                    "type": "object",
-                    "properties": {
-                        "since": {"type": "string", "format": "date"},
-                        "until": {"type": "string", "format": "date"},
-                        "days": {"type": "integer"},
-                    },
-                },
-                "Point": {
-                    "type": "object",
-                    "properties": {
-                        "date": {"type": "string", "format": "date"},
-                        "views": {"type": "integer"},
-                        "unique_visitors": {"type": "integer"},
-                    },
-                },
-                "ContentRow": {
-                    "type": "object",
-                    "properties": {
-                        "content_type": {"type": "string"},
-                        "object_id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "url": {"type": "string"},
-                        "views": {"type": "integer"},
-                        "unique_visitors": {"type": "integer"},
-                        "previous_views": {"type": "integer"},
-                        "growth_percent": number,
-                    },
-                },
-                "ObjectStats": {
-                    "type": "object",
-                    "properties": {
-                        "content_type": {"type": "string"},
-                        "object_id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "url": {"type": "string"},
-                        "total_views": {"type": "integer"},
-                        "unique_views": {"type": "integer"},
-                        "views_today": {"type": "integer"},
-                        "views_week": {"type": "integer"},
-                        "views_month": {"type": "integer"},
-                        "first_viewed_at": {
-                            "type": "string",
-                            "format": "date-time",
-                            "nullable": True,
-                        },
-                        "last_viewed_at": {
-                            "type": "string",
-                            "format": "date-time",
-                            "nullable": True,
-                        },
-                    },
-                },
+                "Error": _object(error=_object(code=_STR, message=_STR)),
+                "Range": _object(
+                    since={"type": "string", "format": "date"},
+                    until={"type": "string", "format": "date"},
+                    days=_INT,
+                ),
+                "Point": _object(
+                    date={"type": "string", "format": "date"},
+                    views=_INT,
+                    unique_visitors=_INT,
+                ),
+                "ContentRow": _object(
+                    content_type=_STR,
+                    object_id=_STR,
+                    name=_STR,
+                    url=_STR,
+                    views=_INT,
+                    unique_visitors=_INT,
+                    previous_views=_INT,
+                    growth_percent=number,
+                ),
+                "TypeRow": _object(
+                    content_type=_STR,
+                    name=_STR,
+                    views=_INT,
+                    unique_visitors=_INT,
+                    previous_views=_INT,
+                    growth_percent=number,
+                    objects=_INT,
+                ),
+                "ObjectStats": _object(
+                    content_type=_STR,
+                    object_id=_STR,
+                    name=_STR,
+                    url=_STR,
+                    total_views=_INT,
+                    unique_views=_INT,
+                    views_today=_INT,
+                    views_week=_INT,
+                    views_month=_INT,
+                    first_viewed_at={"type": "string", "format": "date-time", "nullable": True},
+                    last_viewed_at={"type": "string", "format": "date-time", "nullable": True},
+                ),
             },
             "responses": {
                 name: {

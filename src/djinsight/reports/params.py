@@ -1,11 +1,14 @@
 """Query parameters of the dashboard, the API and exports: date ranges and choices.
 
 Each parser raises BadParameter (djinsight.exceptions) with a stable ``code``
-for JSON errors.
+for JSON errors, for any text a client may send (unicode digits, NUL, huge
+numbers, dates at the calendar's edges): never another exception, so that no
+bad parameter is a 500 and no export breaks after its first line.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -14,10 +17,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from djinsight.exceptions import BadParameter
-from djinsight.rules import is_tracked_model
+from djinsight.rules import is_tracked_model, whole_number
 
 PRESET_DAYS = (7, 30, 90)
 MAX_DAYS = 3660
+FIRST_YEAR = 1900
+# Strictly YYYY-MM-DD in ASCII digits (date.fromisoformat also takes 20240101 and 2024-W01-1).
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# app_label.model as Django names them: ASCII letters, digits and underscores.
+_LABEL = re.compile(r"[a-z_][a-z0-9_]{0,99}\.[a-z_][a-z0-9_]{0,99}")
 
 
 # -- date ranges -------------------------------------------------------------------
@@ -57,15 +65,19 @@ class DateRange:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str], default_days: int = 30) -> DateRange:
-        """From ``period`` (days) or ``since``/``until`` (ISO dates); BadParameter if wrong."""
+        """From ``period`` (days) or ``since``/``until`` (ISO dates); BadParameter if wrong.
+
+        ``until`` after today is clamped to today: no view is recorded later, and
+        the range stays one whose every day (and the day after) exists.
+        """
         since, until = params.get("since") or "", params.get("until") or ""
-        if (since or until) and not params.get("period"):  # a preset period wins
-            until_date = _parse_date("until", until) if until else timezone.localdate()
-            since_date = (
-                _parse_date("since", since)
-                if since
-                else until_date - timedelta(days=default_days - 1)
-            )
+        # Checked even when a preset period wins over them: a bad value is an error.
+        since_date = _parse_date("since", since) if since else None
+        until_date = _parse_date("until", until) if until else None
+        if (since or until) and not params.get("period"):
+            today = timezone.localdate()
+            until_date = min(until_date, today) if until_date else today
+            since_date = since_date or until_date - timedelta(days=default_days - 1)
             if since_date > until_date:
                 raise BadParameter(
                     "invalid_range", f"'since' ({since_date}) is after 'until' ({until_date})"
@@ -80,26 +92,30 @@ class DateRange:
 
 def _parse_date(name: str, value: str) -> date:
     try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
         parsed = date.fromisoformat(value)
     except ValueError:
         raise BadParameter(
             "invalid_date", f"{name!r} must be a date as YYYY-MM-DD, not {value[:40]!r}"
         ) from None
-    if parsed.year < 1900:
-        raise BadParameter("invalid_date", f"{name!r} is before 1900")
+    if parsed.year < FIRST_YEAR:
+        raise BadParameter("invalid_date", f"{name!r} is before {FIRST_YEAR}")
     return parsed
 
 
 def parse_int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` written in ASCII digits; ``default`` if absent."""
     raw = params.get(name)
     if not raw:
         return default
-    if not str(raw).isdigit() or not low <= int(raw) <= high:
+    value = whole_number(raw)
+    if value is None or not low <= value <= high:
         raise BadParameter(
             "invalid_" + name,
             f"{name!r} must be a whole number from {low} to {high}, not {str(raw)[:40]!r}",
         )
-    return int(raw)
+    return value
 
 
 def parse_choice(params: Mapping[str, str], name: str, choices: Iterable[str], default: str) -> str:
@@ -117,7 +133,8 @@ def parse_content_type(label: str | None) -> ContentType | None:
         return None
     app_label, _, model = label.lower().partition(".")
     model_class = None
-    if app_label and model:
+    # Anything else names no model, and a NUL would reach the database (DataError).
+    if _LABEL.fullmatch(label.lower()):
         try:
             ct = ContentType.objects.get_by_natural_key(app_label, model)  # cached after the first
         except ContentType.DoesNotExist:

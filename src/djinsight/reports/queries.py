@@ -6,7 +6,10 @@ and hour panels from the daily dimension totals, so a report costs
 O(days × values shown) whatever the traffic. Raw logs are read only by exports.
 
 "Unique" is the figure the tracker counts: the first view of an object by a
-visitor within ``DJINSIGHT_REDIS_EXPIRATION``. "Returning" views are the rest.
+visitor within ``DJINSIGHT_REDIS_EXPIRATION`` for its first
+``DJINSIGHT_UNIQUE_EXACT_LIMIT`` visitors of a day, then the day's estimated
+distinct visitors (docs/architecture.md, "Unique views"). "Returning" views are
+the rest.
 """
 
 from __future__ import annotations

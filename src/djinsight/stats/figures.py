@@ -21,7 +21,7 @@ from djinsight.exceptions import ConfigurationError
 from djinsight.models import PageViewSummary
 from djinsight.rules import week_start
 from djinsight.store import buffer
-from djinsight.store.client import outage
+from djinsight.store.client import read_outage, read_redis
 from djinsight.store.keys import ObjectName
 
 logger = logging.getLogger("djinsight")
@@ -185,15 +185,17 @@ def read_live_or_nothing(
     names: list[ObjectName], periods: Periods, days: list[date] | None = None
 ) -> dict:
     """``buffer.read_live`` (for ``periods.days``, or ``days``), or {} (logged once)
-    while Redis is unavailable."""
+    while Redis is unavailable or slower than DJINSIGHT_READ_TIMEOUT: the callers
+    then show the database's figures."""
+    if read_outage.should_skip():
+        return {}
     try:
-        if outage.should_skip():
-            raise redis.ConnectionError("Redis marked down")
-        live = buffer.read_live(names, periods.days if days is None else days)
-        outage.succeeded()
+        days = periods.days if days is None else days
+        live = buffer.read_live(names, days, client=read_redis())
     except (redis.RedisError, OSError, ConfigurationError) as exc:
-        outage.failed(exc)
-        live = {}
+        read_outage.failed(exc)
+        return {}
+    read_outage.succeeded()
     return live
 
 

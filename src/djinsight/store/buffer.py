@@ -1,7 +1,8 @@
 """Redis side of the pipeline: record a view, trim what a flush applied, read live figures.
 
-Each view is one EVALSHA of ``lua/record.lua``: it sets the unique-visitor mark,
-bumps the live counters and appends the view to its shard's stream. The flush
+Each view is one EVALSHA of ``lua/record.lua``: it judges the view unique (by the
+visitor's mark, or past the day's limit the day's HyperLogLog), bumps the live
+counters and appends the view to its shard's stream. The flush
 applies stream entries to the database and only then runs ``lua/trim.lua``,
 which is idempotent (guarded by the shard's "trimmed" watermark), so a retried
 or crashed flush never trims twice. The scripts and their arguments are in

@@ -44,6 +44,11 @@ ENTRY_REFERRER = "ref"
 ENTRY_USER_AGENT = "ua"
 ENTRY_IP = "ip"  # anonymised, or ""
 
+# Per object and local day (Keys.day_visitors, Keys.day_claimed): a HyperLogLog of the
+# day's visitors and how much of its estimate record.lua has given out as unique views.
+# Kept for the day plus views backdated by up to a day (the beacon refuses older ones),
+# with an hour to spare for a 25-hour day.
+DAY_VISITORS_TTL = 50 * 60 * 60  # seconds
 # record.lua's answer when the object's tombstone (Keys.deleted) exists: nothing written.
 RECORD_DELETED = -1
 # How long a deleted object's tombstone stays. References never expire, so pages
@@ -109,6 +114,17 @@ class Keys:
 
     def session(self, visitor: str, name: ObjectName) -> str:
         return f"{self.prefix}session:{visitor}:page:{name.label}:{name.pk}"
+
+    def day_visitors(self, name: ObjectName | str, day: str) -> str:
+        """HyperLogLog of the object's visitors on local day ``day`` (YYYYMMDD)."""
+        return f"{self.prefix}hll:{name}:{day}"
+
+    def day_claimed(self, name: ObjectName | str, day: str) -> str:
+        """Integer: the part of ``day_visitors``' estimate already counted as unique views.
+
+        Exists only once the day's visitors passed DJINSIGHT_UNIQUE_EXACT_LIMIT.
+        """
+        return f"{self.prefix}hll_claimed:{name}:{day}"
 
     def stats(self, name: ObjectName | str) -> str:
         """Hash: first/last view (epoch ms) and views per day; fields STATS_*."""

@@ -31,7 +31,7 @@ from djinsight.exceptions import (
 from djinsight.http import answers_errors, read_json
 from djinsight.signals import view_recorded
 from djinsight.store import buffer
-from djinsight.store.client import outage
+from djinsight.store.client import full, out_of_memory, outage
 from djinsight.tracking import identity
 from djinsight.tracking.references import unsign
 
@@ -58,6 +58,12 @@ def method_not_allowed() -> MethodNotAllowed:
 
 def unavailable() -> Unavailable:
     return Unavailable(message="view not recorded: analytics store unavailable")
+
+
+def store_full() -> Unavailable:
+    return Unavailable(
+        "store_full", "view not recorded: analytics store full until the next flush frees memory"
+    )
 
 
 def _text(payload: dict, key: str, limit: int) -> str:
@@ -140,10 +146,19 @@ def record(request: BeaconRequest) -> None:
         outage.succeeded()
         raise Gone("object_deleted", str(exc)) from None
     except (redis.RedisError, OSError, ConfigurationError) as exc:
-        outage.failed(exc)
-        raise unavailable() from None
+        raise _not_recorded(exc) from None
     outage.succeeded()
+    full.recorded()
     view_recorded.send(sender=None, name=view.name, unique=unique, request=request)
+
+
+def _not_recorded(exc: Exception) -> Unavailable:
+    """The 503 for a view Redis did not record; a full Redis refused it before any write."""
+    if out_of_memory(exc):
+        full.refused(exc)
+        return store_full()
+    outage.failed(exc)
+    return unavailable()
 
 
 @method_decorator([csrf_exempt, answers_errors], name="dispatch")

@@ -34,6 +34,7 @@ from django.urls import NoReverseMatch, get_script_prefix, reverse
 
 from djinsight.exceptions import BadRequest, HttpError
 from djinsight.http import CONTENT_TYPE, error_body
+from djinsight.rules import whole_number
 from djinsight.tracking import beacon
 
 logger = logging.getLogger("djinsight")
@@ -62,11 +63,26 @@ class WSGIBeacon:
 
     @property
     def body(self) -> bytes:
-        # beacon.parse_payload checks CONTENT_LENGTH before it reads the body.
+        # http.read_body checks CONTENT_LENGTH before it reads the body, and that
+        # the body is not shorter; an OSError here (a read timeout) is its 400.
         if self._body is None:
-            length = int(self.META.get("CONTENT_LENGTH") or 0)
-            self._body = self.META["wsgi.input"].read(length) if length > 0 else b""
+            self._body = read_exactly(
+                self.META["wsgi.input"], whole_number(self.META.get("CONTENT_LENGTH") or "0") or 0
+            )
         return self._body
+
+
+def read_exactly(stream, length: int) -> bytes:
+    """``length`` bytes of ``stream``, or fewer if it ends first (a WSGI read may
+    return less than asked; an empty read is the end)."""
+    chunks, missing = [], length
+    while missing > 0:
+        chunk = stream.read(missing)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,5 +1,6 @@
+#!lua flags=no-writes
 -- read.lua: live figures of many objects in one call, seeded or not.
--- Packed by scripts.read_call.
+-- Packed by scripts.read_call. Read-only (flags=no-writes): it runs while Redis is full.
 --
 -- KEYS[1+] = per object, four keys: pending:<shard>, counter:<name>,
 --   unique_counter:<name>, stats:<name>

@@ -1,6 +1,11 @@
+#!lua flags=allow-oom
 -- trim.lua: after a flush committed, drop the stream entries it applied, take
 -- their views out of the pending hash and seed live counters; idempotent.
--- Packed by scripts.trim_call.
+-- Packed by scripts.trim_call. It must run while Redis is at maxmemory, to empty a
+-- full Redis: flags=allow-oom on Redis 7; on older servers, which get it without
+-- the flags line, its first write is XTRIM, which Redis never refuses for memory,
+-- and a script that has written is let finish. It frees memory (XTRIM, pending
+-- decrements) before it adds any (the trimmed mark, seeded counters).
 --
 -- KEYS[1] = buffer:<shard>: the shard's stream
 -- KEYS[2] = pending:<shard>: hash of views of objects not seeded yet
@@ -27,17 +32,24 @@ local function newer(a, b)
   local bms, bseq = parse(b)
   return ams > bms or (ams == bms and aseq > bseq)
 end
-local function decrement(fld, n)
-  if redis.call('HINCRBY', KEYS[2], fld, -n) <= 0 then redis.call('HDEL', KEYS[2], fld) end
+-- pending-hash fields to take views back from, in order, and how many
+local fields, back = {}, {}
+local function take_back(fld, n)
+  if not back[fld] then
+    table.insert(fields, fld)
+    back[fld] = 0
+  end
+  back[fld] = back[fld] + n
 end
 local done = redis.call('GET', KEYS[3])
 if done and not newer(w, done) then return 0 end
 local ndec = tonumber(ARGV[3])
+-- the pending views of the entries to trim, counted before anything is written
 if redis.call('HLEN', KEYS[2]) > 0 then
   local from = ARGV[2]
   if from ~= '' and ((not done and from == '0-0') or done == from) then
     -- the caller counted the pending views of exactly the entries being trimmed
-    for i = 1, ndec do decrement(ARGV[2 + 2 * i], tonumber(ARGV[3 + 2 * i])) end
+    for i = 1, ndec do take_back(ARGV[2 + 2 * i], tonumber(ARGV[3 + 2 * i])) end
   else
     -- recovery: entries a crashed flush applied; count them here
     local start = '-'
@@ -47,15 +59,19 @@ if redis.call('HLEN', KEYS[2]) > 0 then
       local kv = entry[2]
       for i = 1, #kv, 2 do e[kv[i]] = kv[i + 1] end
       if e[ENTRY_PENDING] == '1' then
-        decrement(e[ENTRY_OBJECT], 1)
-        decrement(e[ENTRY_OBJECT] .. PENDING_DAY .. e[ENTRY_DAY], 1)
-        if e[ENTRY_UNIQUE] == '1' then decrement(e[ENTRY_OBJECT] .. PENDING_UNIQUE, 1) end
+        take_back(e[ENTRY_OBJECT], 1)
+        take_back(e[ENTRY_OBJECT] .. PENDING_DAY .. e[ENTRY_DAY], 1)
+        if e[ENTRY_UNIQUE] == '1' then take_back(e[ENTRY_OBJECT] .. PENDING_UNIQUE, 1) end
       end
     end
   end
 end
+-- the first write: the applied entries go (see the header)
 local ms, seq = parse(w)
 redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. (seq + 1))
+for _, fld in ipairs(fields) do
+  if redis.call('HINCRBY', KEYS[2], fld, -back[fld]) <= 0 then redis.call('HDEL', KEYS[2], fld) end
+end
 redis.call('SET', KEYS[3], w)
 -- seed live counters of objects that have none, from the database figures at w
 -- (unless deleted after the flush read them: a seed would outlive the object);
