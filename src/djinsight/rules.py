@@ -34,6 +34,7 @@ from django.apps import apps
 from django.db import models
 
 ANALYTICS_PERMISSION = "djinsight.view_analytics"
+WAGTAIL_ADMIN_PERMISSION = "wagtailadmin.access_admin"
 # Longer numbers are refused before int() sees them: no id or parameter needs more.
 MAX_DIGITS = 20
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
