@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "taggit",
     "modelcluster",
     "djInsight",
+    "djinsight.contrib.wagtail",
     "tests.testapp",
 ]
 

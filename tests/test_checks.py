@@ -47,6 +47,7 @@ def test_default_configuration_passes():
         ("DJINSIGHT_UNIQUE_EXACT_LIMIT", True, "djinsight.E013"),
         ("DJINSIGHT_COUNT_BOTS", "no", "djinsight.E015"),
         ("DJINSIGHT_COUNT_BOTS", 0, "djinsight.E015"),
+        ("DJINSIGHT_SKIP_EDITORS", "yes", "djinsight.E016"),
     ],
 )
 def test_bad_setting_reported_with_value(setting, value, code):

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "UNIQUE_EXACT_LIMIT": 1000,
     "READ_TIMEOUT": 0.25,
     "COUNT_BOTS": True,
+    "SKIP_EDITORS": False,
 }
 
 
@@ -116,6 +117,10 @@ class Settings:
     @property
     def COUNT_BOTS(self) -> bool:
         return self._get("COUNT_BOTS")
+
+    @property
+    def SKIP_EDITORS(self) -> bool:
+        return self._get("SKIP_EDITORS")
 
 
 settings = Settings()
