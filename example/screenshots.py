@@ -6,7 +6,9 @@
 
 1.png articles list · 2.png article analytics · 3.png components · 4.png product
 page · 5.png popular-content dashboard; then 6.png course · 7.png Wagtail blog
-page · 8.png Django admin (articles) · 9.png djinsight's admin analytics.
+page · 8.png Django admin (articles) · 9.png djinsight's admin analytics ·
+10.png Wagtail's Page views report · 11.png the page editor's Page views panel ·
+12.png the page explorer's Views column.
 """
 
 from __future__ import annotations
@@ -77,10 +79,14 @@ def capture(base: str, out: Path) -> list[Path]:
         )
         page = context.new_page()
 
-        def shot(number: int, path: str, wait_for: str | None = None) -> None:
+        def shot(number: int, path: str, wait_for: str | None = None, click: str = "") -> None:
             page.goto(base.rstrip("/") + path, wait_until="networkidle")
+            if click:
+                page.click(click)
             if wait_for:
                 page.wait_for_selector(wait_for, timeout=15_000)
+            if click:
+                page.wait_for_timeout(800)  # what it opened slides in
             height = page.evaluate("document.documentElement.scrollHeight")
             target = out / f"{number}.png"
             page.screenshot(
@@ -113,6 +119,15 @@ def capture(base: str, out: Path) -> list[Path]:
         page.wait_for_load_state("networkidle")
         shot(8, "/admin/blog/article/")
         shot(9, "/admin/djinsight/pageviewsummary/analytics/")
+        # the Wagtail admin shares the Django admin's session
+        shot(10, "/cms/djinsight/reports/page-views/", "#listing-results table")
+        edit = first_link(page, "#listing-results td.title a")
+        panel = '[data-side-panel-toggle="djinsight-page-views"]'
+        shot(11, edit, "[data-djinsight-panel] svg", click=panel)
+        page.goto(base.rstrip("/") + edit, wait_until="networkidle")
+        ancestors = 'nav[aria-label="Breadcrumb"] a[href*="/cms/pages/"]'
+        parent = page.locator(ancestors).nth(-2).get_attribute("href")  # the last is the page
+        shot(12, parent, "#listing-results table")
         browser.close()
     return written
 

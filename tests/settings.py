@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "taggit",
     "modelcluster",
     "djInsight",
+    "djinsight.contrib.wagtail",
     "tests.testapp",
 ]
 

@@ -74,6 +74,7 @@ def test_good_values_of_the_new_settings_pass(setting, value):
         ("DJINSIGHT_RESPECT_GPC", "yes", "djinsight.E020"),
         ("DJINSIGHT_COUNT_BOTS", "no", "djinsight.E015"),
         ("DJINSIGHT_COUNT_BOTS", 0, "djinsight.E015"),
+        ("DJINSIGHT_SKIP_EDITORS", "yes", "djinsight.E016"),
     ],
 )
 def test_bad_setting_reported_with_value(setting, value, code):

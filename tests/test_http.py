@@ -78,7 +78,7 @@ def test_live_endpoint_wrong_method_is_the_helpers_405(client):
 def test_api_errors_are_the_helpers_bodies(client):
     anonymous = client.get("/djInsight/api/summary/")
     assert anonymous.content == error_body(
-        NotAuthenticated("not_authenticated", "log in as staff or send an API token")
+        NotAuthenticated("not_authenticated", "log in or send an API token")
     )
     assert anonymous["WWW-Authenticate"] == 'Bearer realm="djinsight"'
 

@@ -82,8 +82,9 @@ def _user(name, *, staff=True, active=True, permission=True, superuser=False):
 USERS = {
     "staff with the permission": ({}, True),
     "staff without it": ({"permission": False}, False),
-    "the permission without staff": ({"staff": False}, False),
+    "the permission without staff (a Wagtail editor)": ({"staff": False}, True),
     "inactive staff with it": ({"active": False}, False),
+    "neither staff nor the permission": ({"staff": False, "permission": False}, False),
     "superuser staff": ({"permission": False, "superuser": True}, True),
 }
 
@@ -117,3 +118,15 @@ def test_admin_dashboard_and_api_apply_the_same_rule(client, kind):
     assert (api.status_code == 200) is allowed
     if not allowed:
         assert (dashboard.status_code, api.status_code) == (403, 403)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind", [k for k, (options, _) in USERS.items() if not options.get("staff", True)]
+)
+def test_non_staff_get_the_api_by_the_permission_and_never_the_django_admin(client, kind):
+    options, allowed = USERS[kind]
+    client.force_login(_user("u", **options))
+    # the Django admin keeps its own login: non-staff are sent to it either way
+    assert client.get("/admin/djinsight/pageviewsummary/analytics/").status_code == 302
+    assert client.get("/djInsight/api/summary/").status_code == (200 if allowed else 403)

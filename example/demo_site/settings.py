@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "modelcluster",
     # Your apps
     "djInsight",  # Add djInsight
+    "djinsight.contrib.wagtail",  # its Wagtail admin surfaces: report, panels, column
     "demo_site",
     "blog",
     "shop",

@@ -100,6 +100,7 @@ RULES = [
         "a positive number of seconds up to 60, such as 0.25",
     ),
     ("E015", "COUNT_BOTS", lambda v: isinstance(v, bool), "True or False"),
+    ("E016", "SKIP_EDITORS", lambda v: isinstance(v, bool), "True or False"),
     (
         "E017",
         "TRUSTED_PROXIES",

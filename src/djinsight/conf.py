@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "UNIQUE_EXACT_LIMIT": 1000,
     "READ_TIMEOUT": 0.25,
     "COUNT_BOTS": True,
+    "SKIP_EDITORS": False,
 }
 
 
@@ -152,6 +153,10 @@ class Settings:
     @property
     def COUNT_BOTS(self) -> bool:
         return self._get("COUNT_BOTS")
+
+    @property
+    def SKIP_EDITORS(self) -> bool:
+        return self._get("SKIP_EDITORS")
 
 
 def budgets(limit: Any) -> tuple[int, int]:

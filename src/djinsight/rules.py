@@ -13,9 +13,13 @@
 - ``HUMAN``, ``SEARCH``, ``AI``, ``OTHER``: the kinds of view (``tracking/agents.py``
   tells them apart by User-Agent). Human figures count only ``HUMAN`` views; the
   others are kept apart, per object and day (``PageViewBotSummary``).
-- ``can_view_analytics``: who may read the analytics dashboard, exports and the
-  API with a session: an active staff user with ``djinsight.view_analytics``.
-  (The raw log and summary admins use Django's own per-model view permissions.)
+- ``is_editor``: who ``DJINSIGHT_SKIP_EDITORS`` leaves uncounted: a logged-in
+  user who can reach an admin (staff, or Wagtail's ``wagtailadmin.access_admin``).
+- ``can_view_analytics``: who may read the analytics dashboard, exports, the
+  API and the Wagtail surfaces with a session: an active user holding
+  ``djinsight.view_analytics`` (staff or not: Wagtail editors seldom are). The
+  Django admin's own pages still need ``is_staff``, as its login does. (The raw
+  log and summary admins use Django's own per-model view permissions.)
 
 The week rule has a SQL twin: ``TruncWeek`` (also Monday-based) where the
 database groups days into weeks (``pipeline/rollups.py``, ``reports/queries.py``).
@@ -33,6 +37,7 @@ from django.apps import apps
 from django.db import models
 
 ANALYTICS_PERMISSION = "djinsight.view_analytics"
+WAGTAIL_ADMIN_PERMISSION = "wagtailadmin.access_admin"
 # Longer numbers are refused before int() sees them: no id or parameter needs more.
 MAX_DIGITS = 20
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
@@ -92,11 +97,19 @@ def object_pk(model, value):
         return None
 
 
-def can_view_analytics(user) -> bool:
-    """Whether a (session) user may read dashboards, exports, logs and the API."""
+def is_editor(user) -> bool:
+    """A logged-in user who can reach the Django or the Wagtail admin."""
     return bool(
         user is not None
+        and user.is_authenticated
         and user.is_active
-        and user.is_staff
-        and user.has_perm(ANALYTICS_PERMISSION)
+        and (user.is_staff or user.has_perm(WAGTAIL_ADMIN_PERMISSION))
     )
+
+
+def can_view_analytics(user) -> bool:
+    """Whether a (session) user may read dashboards, exports, logs and the API.
+
+    ``is_staff`` is not asked for: the permission is what grants it.
+    """
+    return bool(user is not None and user.is_active and user.has_perm(ANALYTICS_PERMISSION))

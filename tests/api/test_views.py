@@ -73,6 +73,15 @@ def test_staff_session_with_permission_is_accepted(client, fx):
     assert get(client, "summary/").status_code == 200
 
 
+def test_non_staff_session_with_permission_is_accepted(client, fx):
+    user = data.analyst()
+    user.is_staff = False
+    user.save()
+    client.force_login(user)
+    assert get(client, "summary/").status_code == 200
+    assert get(client, "top/").status_code == 200
+
+
 @pytest.mark.parametrize(
     "header", ["Bearer nope", "Bearer ", "Token abc", "Basic dXNlcjpwdw==", "Bearer " + "x" * 500]
 )

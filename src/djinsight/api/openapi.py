@@ -204,7 +204,7 @@ def schema(base: str = "/djinsight/api/") -> dict:
                     "type": "apiKey",
                     "in": "cookie",
                     "name": "sessionid",
-                    "description": "A staff session holding djinsight.view_analytics.",
+                    "description": "A session holding djinsight.view_analytics (staff or not).",
                 },
             },
             "schemas": {

@@ -1,6 +1,6 @@
 """The REST API: read-only JSON over the daily summaries and live Redis figures.
 
-Authentication: a staff session holding ``djinsight.view_analytics``, or an API
+Authentication: a session holding ``djinsight.view_analytics`` (staff or not), or an API
 token sent as ``Authorization: Bearer <token>`` (tokens are created in the
 admin and stored hashed). Errors are ``{"error": {"code": ..., "message": ...}}``
 with a 4xx status; the codes are listed in ``docs/analytics.md``.
@@ -42,7 +42,7 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def authenticate(request: HttpRequest) -> None:
-    """Accept a valid bearer token or an analytics-permitted staff session; else ApiError."""
+    """Accept a valid bearer token or a session holding the analytics permission; else ApiError."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
         scheme, _, raw = header.partition(" ")
@@ -60,7 +60,7 @@ def authenticate(request: HttpRequest) -> None:
         return
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        raise NotAuthenticated("not_authenticated", "log in as staff or send an API token")
+        raise NotAuthenticated("not_authenticated", "log in or send an API token")
     if not can_view_analytics(user):
         raise Forbidden("permission_denied", f"the {ANALYTICS_PERMISSION} permission is required")
 

@@ -20,6 +20,7 @@ def per_object(rng: DateRange, content_type=None, previous: bool = False) -> tup
     """SQL and parameters: a row per object viewed in ``rng`` (with ``previous``,
     also in the period before), columns ``content_type_id``, ``object_id``,
     ``views``, ``uniq`` and ``prev`` (views in the period before, else 0).
+    ``content_type``: one ContentType, a list of them, or None for all.
 
     A range is read in parts: the days before its first Monday from the daily
     summaries, its whole weeks from the weekly summaries, and its last week
@@ -32,7 +33,12 @@ def per_object(rng: DateRange, content_type=None, previous: bool = False) -> tup
     weekly, daily = (qn(m._meta.db_table) for m in (PageViewWeeklySummary, PageViewSummary))
     week, day = qn("week"), qn("date")
     by_type, type_params = "", []
-    if content_type is not None:
+    if isinstance(content_type, (list, tuple)):  # several types (Wagtail's page types)
+        by_type = f" AND {ct} IN ({', '.join(['%s'] * len(content_type))})"
+        type_params = [t.pk for t in content_type]
+        if not content_type:
+            by_type = " AND 1 = 0"
+    elif content_type is not None:
         by_type, type_params = f" AND {ct} = %s", [content_type.pk]
     # uncorrelated: evaluated once per query, and a part it turns off is not read at all
     later = f"EXISTS (SELECT 1 FROM {daily} WHERE {day} > %s AND {day} < %s)"  # noqa: S608

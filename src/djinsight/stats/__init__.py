@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Periods", "ViewStats", "get_object_stats", "get_stats"]
+__all__ = [
+    "Periods",
+    "ViewStats",
+    "get_object_stats",
+    "get_stats",
+    "get_stats_and_days",
+    "live_totals",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,15 +11,17 @@ import logging
 from collections.abc import Iterable
 from datetime import date
 
+from django.conf import settings as django_settings
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from djinsight.conf import settings
+from djinsight.rules import is_editor
 from djinsight.stats.figures import Periods, ViewStats
 from djinsight.stats.formatting import format_moment
-from djinsight.stats.prefetch import is_tracked, once, stats_for
+from djinsight.stats.prefetch import once, resolve, stats_for
 from djinsight.tracking.references import sign
 
 logger = logging.getLogger("djinsight")
@@ -32,15 +34,32 @@ DEFAULT_REFRESH = 30
 def find_object(context, obj=None):
     """``obj`` if given, else the first tracked object in the context.
 
-    Looked up in the order page, object, article, post, item.
+    Looked up in the order page, object, article, post, item. A Wagtail base
+    ``Page`` (``page.get_children``) stands for its specific instance, fetched
+    with the other pages of its list (``prefetch.resolve``).
     """
     if obj is not None:
-        return obj if is_tracked(obj) else None
+        found = resolve(context, obj)
+        if found is None:
+            _explain(obj)
+        return found
     for name in CONTEXT_NAMES:
-        candidate = context.get(name)
-        if is_tracked(candidate):
+        candidate = resolve(context, context.get(name))
+        if candidate is not None:
             return candidate
     return None
+
+
+def _explain(obj) -> None:
+    """In DEBUG, say why a tag given an object renders nothing (not in production logs)."""
+    if django_settings.DEBUG:
+        logger.warning(
+            "djinsight: a stat tag was given %r (%s), which is not a saved instance of a model "
+            "using PageViewStatisticsMixin; it renders nothing. For Wagtail pages, the "
+            "page type must use the mixin.",
+            obj,
+            type(obj).__name__,
+        )
 
 
 def csp_nonce(context) -> str | None:
@@ -239,9 +258,23 @@ def page_analytics_widget(context, obj=None, period="week") -> str:
     )
 
 
+def counts_views(request) -> bool:
+    """False for a request whose views must not be counted.
+
+    Wagtail's previews (the editor's preview panel, "View draft", revision
+    previews) set ``request.is_preview``; with ``DJINSIGHT_SKIP_EDITORS``, so are
+    the views of logged-in editors (``rules.is_editor``).
+    """
+    if request is None:
+        return True
+    if getattr(request, "is_preview", False):
+        return False
+    return not (settings.SKIP_EDITORS and is_editor(getattr(request, "user", None)))
+
+
 def page_view_tracker(context, obj=None, async_load=True, debug=False) -> str:
     obj = find_object(context, obj)
-    if obj is None or not settings.ENABLE_TRACKING:
+    if obj is None or not settings.ENABLE_TRACKING or not counts_views(context.get("request")):
         return ""
     return script_tag(
         context,
