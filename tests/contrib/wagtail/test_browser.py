@@ -11,7 +11,11 @@ from django.urls import reverse
 from djinsight.pipeline import flush
 from djinsight.stats import get_object_stats
 from tests.contrib.wagtail.conftest import add_blog_pages
-from tests.tracking.test_browser import browser  # noqa: F401 (the shared Chromium fixture)
+from tests.tracking.test_browser import (
+    UA_A,
+    UA_B,
+    browser,  # noqa: F401 (the shared Chromium fixture)
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,13 +42,14 @@ def test_the_preview_panel_counts_nothing_and_the_report_shows_the_visits(
     home,
 ):
     (page,) = add_blog_pages(home, 1)
-    visitor = browser.new_context()
+    # people's browsers: headless Chromium's own User-Agent is a bot's, never counted
+    visitor = browser.new_context(user_agent=UA_A)
     visitor.new_page().goto(live_server.url + page.url)
     assert wait_for(lambda: get_object_stats(page).total_views == 1)
     visitor.close()
 
     client.force_login(analyst)
-    editor = browser.new_context()
+    editor = browser.new_context(user_agent=UA_B)
     editor.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
