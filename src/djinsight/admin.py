@@ -23,7 +23,7 @@ from djinsight.models import (
     PageViewLog,
     PageViewSummary,
 )
-from djinsight.reports import charts, export, queries
+from djinsight.reports import charts, dashboard, export, queries
 from djinsight.reports.params import PRESET_DAYS, BadParameter, DateRange, parse_choice
 from djinsight.rules import can_view_analytics, object_pk
 from djinsight.stats.inspection import Capped, capped_views
@@ -126,7 +126,7 @@ class PageViewSummaryAdmin(ReadOnlyAdmin):
         except BadParameter as exc:
             error, params = exc.message, {}
             rng, granularity = DateRange.last(30), "day"
-        data = queries.dashboard(rng, granularity)
+        data = dashboard.dashboard(rng, granularity)
         previous = queries.series(rng.previous(), granularity)
         context = {
             **self.admin_site.each_context(request),

@@ -34,6 +34,6 @@ def generate_summaries(days: int | None = None) -> int:
 @shared_task(name="djinsight.cleanup_pageviews", ignore_result=True)
 def cleanup_pageviews(days: int | None = None) -> int:
     """Delete raw view logs older than DJINSIGHT_CLEANUP_DAYS."""
-    from djinsight.pipeline.flush import cleanup_pageviews as run
+    from djinsight.pipeline.cleanup import cleanup_pageviews as run
 
     return run(days=days)

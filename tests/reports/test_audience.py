@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from djinsight.models import ApiToken, PageViewBotSummary, PageViewSummary
 from djinsight.pipeline.rollups import rebuild_rollups
-from djinsight.reports import queries
+from djinsight.reports import audience
 from djinsight.reports.params import DateRange
 from tests import analytics_data as data
 from tests.testapp.models import Article, Product
@@ -51,16 +51,16 @@ def fx():
 def test_audience_of_everything_a_type_and_one_object(fx):
     a, article = fx
     rng = DateRange.last(30)
-    everything = queries.audience(rng)
+    everything = audience.audience(rng)
     assert everything.as_dict() == {"human": 16, "search": 3, "ai": 11, "other": 2}
     assert everything.bot_percent == round(16 * 100 / 32, 1)
-    assert queries.audience(rng, article).as_dict() == {
+    assert audience.audience(rng, article).as_dict() == {
         "human": 15,
         "search": 3,
         "ai": 4,
         "other": 2,
     }
-    one = queries.audience(rng, article, str(a.pk))
+    one = audience.audience(rng, article, str(a.pk))
     assert one.as_dict() == {"human": 10, "search": 3, "ai": 4, "other": 0}
 
 

@@ -25,6 +25,7 @@ from djinsight.exceptions import (  # ApiError: the base of the API's errors, im
 )
 from djinsight.http import SafeJsonResponse, answers_errors, error_response
 from djinsight.models import ApiToken
+from djinsight.reports import audience as audience_report
 from djinsight.reports import export, labels, queries
 from djinsight.reports.params import (
     BadParameter,
@@ -190,7 +191,7 @@ def audience(request):
             "range": _range_dict(rng),
             "content_type": params.get("content_type") or None,
             "object_id": object_id,
-            **queries.audience(rng, content_type, object_id).as_dict(),
+            **audience_report.audience(rng, content_type, object_id).as_dict(),
         }
     )
 

@@ -12,14 +12,15 @@ distinct visitors (docs/architecture.md, "Unique views"). "Returning" views are
 the rest.
 
 Every figure above is of human views only; bots' views are kept apart
-(``PageViewBotSummary``) and read by ``audience``.
+(``PageViewBotSummary``) and read by ``reports.audience``; ``reports.dashboard``
+puts all the panels together.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
@@ -27,14 +28,13 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from djinsight.models import (
-    PageViewBotSummary,
     PageViewDailyTotal,
     PageViewDimensionTotal,
     PageViewSummary,
 )
-from djinsight.reports import labels, ranges
+from djinsight.reports import ranges
 from djinsight.reports.params import DateRange
-from djinsight.rules import AI, HUMAN, OTHER, SEARCH, week_start
+from djinsight.rules import week_start
 
 GRANULARITIES = ("day", "week", "month")
 LOG_DIMENSIONS = PageViewDimensionTotal.LOG_DIMENSIONS
@@ -119,53 +119,6 @@ def totals(rng: DateRange, content_type=None, object_id=None) -> Totals:
         previous_unique=Coalesce(Sum("unique_views", filter=before), 0),
     )
     return Totals(**{k: int(v) for k, v in row.items()})
-
-
-@dataclass
-class Audience:
-    """Views in a range by who sent them: people, and bots by kind (rules.VIEW_KINDS)."""
-
-    human: int = 0
-    search: int = 0
-    ai: int = 0
-    other: int = 0
-
-    @property
-    def bots(self) -> int:
-        return self.search + self.ai + self.other
-
-    @property
-    def bot_percent(self) -> float | None:
-        """Bots' share of all views, in percent; None without views."""
-        everything = self.human + self.bots
-        return round(self.bots * 100 / everything, 1) if everything else None
-
-    def as_dict(self) -> dict:
-        return {HUMAN: self.human, SEARCH: self.search, AI: self.ai, OTHER: self.other}
-
-
-def audience(
-    rng: DateRange, content_type=None, object_id=None, human: int | None = None
-) -> Audience:
-    """Human and bot views of everything, a type or one object: one query for the bots,
-    and one for the humans unless ``human`` (their views, already read) is given."""
-    if human is None:
-        human = totals_of(rng, content_type, object_id)
-    bots = PageViewBotSummary.objects.filter(date__gte=rng.since, date__lte=rng.until)
-    if content_type is not None:
-        bots = bots.filter(content_type=content_type)
-    if object_id is not None:
-        bots = bots.filter(object_id=object_id)
-    by_kind = dict(bots.values_list("kind").annotate(n=Sum("views")).order_by())
-    return Audience(human, *(int(by_kind.get(kind, 0)) for kind in (SEARCH, AI, OTHER)))
-
-
-def totals_of(rng: DateRange, content_type=None, object_id=None) -> int:
-    """Human views in the range."""
-    row = daily(rng.since, rng.until, content_type, object_id).aggregate(
-        views=Coalesce(Sum("total_views"), 0)
-    )
-    return int(row["views"])
 
 
 @dataclass
@@ -381,51 +334,3 @@ def hours(rng: DateRange) -> list[int]:
     for hour, n in rows:
         counts[int(hour)] += n
     return counts
-
-
-@dataclass
-class Dashboard:
-    """Every figure of the analytics dashboard for one range."""
-
-    range: DateRange
-    granularity: str
-    totals: Totals
-    series: list[Point]
-    top: list[ContentRow]
-    per_type: list[tuple[TypeRow, list[ContentRow]]]
-    trending: list[ContentRow]
-    types: list[TypeRow]
-    referrers: list[tuple[str, int]]
-    paths: list[tuple[str, int]]
-    browsers: list[tuple[str, int]]
-    oses: list[tuple[str, int]]
-    devices: list[tuple[str, int]]
-    hours: list[int] = field(default_factory=list)
-    audience: Audience = field(default_factory=Audience)
-
-
-def dashboard(rng: DateRange, granularity: str = "day", limit: int = 10) -> Dashboard:
-    """All panels: a fixed number of queries (13 + one per content type shown)."""
-    top = top_content(rng, limit=limit)
-    per_type_rows = top_per_type(rng, limit=5)
-    trend = trending(rng, limit=limit)
-    types = content_types(rng)
-    labels.resolve([*top, *trend, *types, *(r for rows in per_type_rows.values() for r in rows)])
-    overall = totals(rng)
-    return Dashboard(
-        range=rng,
-        granularity=granularity,
-        totals=overall,
-        series=series(rng, granularity),
-        top=top,
-        per_type=[(t, per_type_rows.get(t.content_type_id, [])) for t in types if t.views],
-        trending=trend,
-        types=types,
-        referrers=top_values(rng, "referrer_domain"),
-        paths=top_values(rng, "path"),
-        browsers=top_values(rng, "browser"),
-        oses=top_values(rng, "os"),
-        devices=top_values(rng, "device"),
-        hours=hours(rng),
-        audience=audience(rng, human=overall.views),
-    )

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from djinsight.conf import settings
 from djinsight.management.commands.process_pageviews import positive_int
-from djinsight.pipeline.flush import cleanup_pageviews
+from djinsight.pipeline.cleanup import cleanup_pageviews
 
 
 class Command(BaseCommand):
